@@ -1,0 +1,5 @@
+package org.idlegrid.protocol;
+
+import java.util.List;
+
+public record WorkResponse(List<Assignment> assignments) {}

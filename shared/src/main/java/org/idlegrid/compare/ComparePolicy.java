@@ -17,7 +17,10 @@ import org.idlegrid.tensor.Tensor;
  * two empty tensors of the same shape agree. Non-finite numbers: {@code exact} and
  * {@code allclose} treat NaN as equal only to NaN and an infinity only to the same infinity;
  * {@code argmax} treats NaN as the largest value (as numpy does); {@code cosine} never accepts a
- * non-finite value.
+ * non-finite value. A scalar is a JSON number or one of the strings {@code "NaN"},
+ * {@code "Infinity"}, {@code "-Infinity"}; scalars are compared under the policy like
+ * rank-0 tensors, except that {@code argmax} compares scalars exactly (a scalar output is
+ * usually a label or a count, and the argmax of one value would always agree).
  */
 public sealed interface ComparePolicy
     permits ComparePolicy.Exact, ComparePolicy.AllClose, ComparePolicy.Argmax, ComparePolicy.Cosine {
@@ -26,7 +29,7 @@ public sealed interface ComparePolicy
   double DEFAULT_RTOL = 1e-3;
   double DEFAULT_COSINE_MIN = 0.999;
 
-  /** Do these two tensors of the same shape agree? */
+  /** Do these two tensors agree? Tensors of different shapes never do. */
   boolean tensorsAgree(Tensor a, Tensor b);
 
   /** The spec this policy was built from (with defaults filled in). */
@@ -73,13 +76,17 @@ public sealed interface ComparePolicy
       }
       return ta.sameShape(tb) && tensorsAgree(ta, tb);
     }
-    if (a.isNumber() && b.isNumber()) {
+    if (Tensor.isScalar(a) && Tensor.isScalar(b)) {
       return tensorsAgree(Tensor.parse(a), Tensor.parse(b));
     }
     return a.equals(b);
   }
 
-  /** Builds the policy a spec names; a null spec or mode is allclose with default tolerances. */
+  /**
+   * Builds the policy a spec names; a null spec or mode is allclose with default tolerances.
+   * Throws IllegalArgumentException naming the field ({@code compare.mode}, {@code compare.atol},
+   * {@code compare.rtol}, {@code compare.min}) and the rule it breaks.
+   */
   static ComparePolicy of(CompareSpec spec) {
     String mode = spec == null || spec.mode() == null ? "allclose" : spec.mode();
     switch (mode) {
@@ -104,6 +111,9 @@ public sealed interface ComparePolicy
   record Exact() implements ComparePolicy {
     @Override
     public boolean tensorsAgree(Tensor a, Tensor b) {
+      if (!a.sameShape(b)) {
+        return false;
+      }
       double[] x = a.data();
       double[] y = b.data();
       for (int i = 0; i < x.length; i++) {
@@ -123,13 +133,19 @@ public sealed interface ComparePolicy
   /** {@code |a - b| <= atol + rtol * max(|a|, |b|)} element-wise (symmetric, unlike numpy). */
   record AllClose(double atol, double rtol) implements ComparePolicy {
     public AllClose {
-      if (!(atol >= 0) || !(rtol >= 0) || Double.isInfinite(atol) || Double.isInfinite(rtol)) {
-        throw new IllegalArgumentException("compare.atol and compare.rtol must be finite and >= 0");
+      if (!(atol >= 0) || Double.isInfinite(atol)) {
+        throw new IllegalArgumentException("compare.atol must be a finite number >= 0, got " + atol);
+      }
+      if (!(rtol >= 0) || Double.isInfinite(rtol)) {
+        throw new IllegalArgumentException("compare.rtol must be a finite number >= 0, got " + rtol);
       }
     }
 
     @Override
     public boolean tensorsAgree(Tensor a, Tensor b) {
+      if (!a.sameShape(b)) {
+        return false;
+      }
       double[] x = a.data();
       double[] y = b.data();
       for (int i = 0; i < x.length; i++) {
@@ -156,12 +172,21 @@ public sealed interface ComparePolicy
     }
   }
 
-  /** Same index of the largest value along the last axis, for every row. */
+  /**
+   * Same index of the largest value along the last axis, for every row (ties go to the first
+   * index, NaN counts as the largest). Scalars (rank 0) must be equal, as under {@link Exact}.
+   */
   record Argmax() implements ComparePolicy {
     @Override
     public boolean tensorsAgree(Tensor a, Tensor b) {
+      if (!a.sameShape(b)) {
+        return false;
+      }
       long[] shape = a.shape();
-      int row = shape.length == 0 ? 1 : (int) shape[shape.length - 1];
+      if (shape.length == 0) {
+        return new Exact().tensorsAgree(a, b);
+      }
+      int row = (int) shape[shape.length - 1];
       if (row == 0) {
         return true;
       }
@@ -197,7 +222,10 @@ public sealed interface ComparePolicy
 
   /**
    * Cosine similarity of the flattened tensors at least {@code min}. Two all-zero tensors
-   * agree; a zero tensor and a non-zero one do not; any non-finite value fails.
+   * agree; a zero tensor and a non-zero one do not; any non-finite value fails; identical
+   * tensors always agree (even with {@code min} 1, which rounding could otherwise miss). Each
+   * tensor is scaled by its largest magnitude first, so very large or very small values
+   * neither overflow nor vanish.
    */
   record Cosine(double min) implements ComparePolicy {
     public Cosine {
@@ -208,24 +236,35 @@ public sealed interface ComparePolicy
 
     @Override
     public boolean tensorsAgree(Tensor a, Tensor b) {
+      if (!a.sameShape(b)) {
+        return false;
+      }
       double[] x = a.data();
       double[] y = b.data();
-      if (x.length == 0) {
+      double sx = 0;
+      double sy = 0;
+      for (int i = 0; i < x.length; i++) {
+        if (!Double.isFinite(x[i]) || !Double.isFinite(y[i])) {
+          return false;
+        }
+        sx = Math.max(sx, Math.abs(x[i]));
+        sy = Math.max(sy, Math.abs(y[i]));
+      }
+      if (sx == 0 || sy == 0) {
+        return sx == 0 && sy == 0; // also true for empty tensors
+      }
+      if (java.util.Arrays.equals(x, y)) {
         return true;
       }
       double dot = 0;
       double nx = 0;
       double ny = 0;
       for (int i = 0; i < x.length; i++) {
-        if (!Double.isFinite(x[i]) || !Double.isFinite(y[i])) {
-          return false;
-        }
-        dot += x[i] * y[i];
-        nx += x[i] * x[i];
-        ny += y[i] * y[i];
-      }
-      if (nx == 0 || ny == 0) {
-        return nx == 0 && ny == 0;
+        double p = x[i] / sx;
+        double q = y[i] / sy;
+        dot += p * q;
+        nx += p * p;
+        ny += q * q;
       }
       double cos = dot / (Math.sqrt(nx) * Math.sqrt(ny));
       return Double.isFinite(cos) && cos >= min;

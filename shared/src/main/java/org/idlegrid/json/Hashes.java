@@ -29,7 +29,7 @@ public final class Hashes {
   public static String sha256Hex(InputStream in) throws IOException {
     MessageDigest digest = sha256();
     byte[] buffer = new byte[64 * 1024];
-    for (int n; (n = in.read(buffer)) > 0; ) {
+    for (int n; (n = in.read(buffer)) != -1; ) {
       digest.update(buffer, 0, n);
     }
     return HexFormat.of().formatHex(digest.digest());

@@ -1,9 +1,11 @@
 package org.idlegrid.json;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -20,6 +22,10 @@ import java.io.UncheckedIOException;
  * <p>Nulls are left out on the way out ({@code energyJ} absent, not {@code null}); unknown
  * properties are ignored on the way in so that an older client talks to a newer coordinator.
  * Floating point numbers are read as doubles, which round-trips what either side writes.
+ *
+ * <p>Duplicate keys in an object are rejected (RFC 8785 / I-JSON forbid them): otherwise the
+ * signed form and what a reader acts on could differ. {@link #read} never returns null: the
+ * document {@code null} where a value was expected is a {@link JsonException}.
  */
 public final class Json {
   private static final ObjectMapper MAPPER = JsonMapper.builder()
@@ -28,6 +34,7 @@ public final class Json {
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
       .build();
 
   static {
@@ -60,7 +67,7 @@ public final class Json {
   /** Reads {@code json} as {@code type}; a malformed document throws {@link JsonException}. */
   public static <T> T read(byte[] json, Class<T> type) {
     try {
-      return MAPPER.readValue(json, type);
+      return notNull(MAPPER.readValue(json, type), type);
     } catch (IOException e) {
       throw new JsonException(describe(e), e);
     }
@@ -68,10 +75,18 @@ public final class Json {
 
   public static <T> T read(String json, Class<T> type) {
     try {
-      return MAPPER.readValue(json, type);
+      return notNull(MAPPER.readValue(json, type), type);
     } catch (IOException e) {
       throw new JsonException(describe(e), e);
     }
+  }
+
+  private static <T> T notNull(T value, Class<T> type) {
+    if (value == null) {
+      throw new JsonException("expected a JSON " + (type.isRecord() ? "object" : "value")
+          + " for " + type.getSimpleName() + ", got null or an empty document", null);
+    }
+    return value;
   }
 
   public static JsonNode tree(byte[] json) {
@@ -92,9 +107,11 @@ public final class Json {
 
   public static <T> T convert(JsonNode node, Class<T> type) {
     try {
-      return MAPPER.treeToValue(node, type);
+      return notNull(MAPPER.treeToValue(node, type), type);
     } catch (IOException e) {
       throw new JsonException(describe(e), e);
+    } catch (IllegalArgumentException e) {
+      throw new JsonException(String.valueOf(e.getMessage()), e);
     }
   }
 
@@ -109,12 +126,35 @@ public final class Json {
   private static String describe(IOException e) {
     if (e instanceof JsonProcessingException p) {
       String msg = p.getOriginalMessage();
+      String where = path(p);
+      if (!where.isEmpty()) {
+        msg = "at " + where + ": " + msg;
+      }
       if (p.getLocation() != null) {
         msg += " (line " + p.getLocation().getLineNr() + ", column " + p.getLocation().getColumnNr() + ")";
       }
       return msg;
     }
     throw new UncheckedIOException(e);
+  }
+
+  /** The JSON path of the failing field, like {@code model.bytes} or {@code records[2]}. */
+  private static String path(JsonProcessingException e) {
+    if (!(e instanceof JsonMappingException m)) {
+      return "";
+    }
+    StringBuilder out = new StringBuilder();
+    for (JsonMappingException.Reference ref : m.getPath()) {
+      if (ref.getFieldName() != null) {
+        if (out.length() > 0) {
+          out.append('.');
+        }
+        out.append(ref.getFieldName());
+      } else if (ref.getIndex() >= 0) {
+        out.append('[').append(ref.getIndex()).append(']');
+      }
+    }
+    return out.toString();
   }
 
   /** A document that is not valid JSON or does not fit the expected shape. */

@@ -19,19 +19,36 @@ public final class Tensor {
   private final double[] data;
 
   public Tensor(long[] shape, double[] data) {
-    long n = 1;
-    for (long d : shape) {
-      if (d < 0) {
-        throw new TensorException("negative dimension in shape " + Arrays.toString(shape));
-      }
-      n *= d;
-    }
+    long n = elements(shape);
     if (n != data.length) {
       throw new TensorException(
           "shape " + Arrays.toString(shape) + " holds " + n + " values but data has " + data.length);
     }
     this.shape = shape.clone();
     this.data = data;
+  }
+
+  /** The number of values a shape holds; throws if a dimension is negative or the count overflows. */
+  static long elements(long[] shape) {
+    long n = 1;
+    boolean empty = false;
+    for (long d : shape) {
+      if (d < 0) {
+        throw new TensorException("negative dimension in shape " + Arrays.toString(shape));
+      }
+      empty |= d == 0;
+    }
+    if (empty) {
+      return 0;
+    }
+    for (long d : shape) {
+      try {
+        n = Math.multiplyExact(n, d);
+      } catch (ArithmeticException e) {
+        throw new TensorException("shape " + Arrays.toString(shape) + " is too large");
+      }
+    }
+    return n;
   }
 
   public long[] shape() {
@@ -101,10 +118,10 @@ public final class Tensor {
         probe = probe.get(0);
       }
       long[] dims = shape.stream().mapToLong(Long::longValue).toArray();
-      long n = 1;
-      for (long d : dims) {
-        n *= d;
-      }
+      // check the whole array is rectangular before allocating: the dimensions come from the
+      // first element at each depth only, and a small ragged document must not claim gigabytes
+      checkRectangular(node, dims, 0);
+      long n = elements(dims);
       if (n > Integer.MAX_VALUE - 8) {
         throw new TensorException("tensor too large");
       }
@@ -113,19 +130,45 @@ public final class Tensor {
       fill(node, dims, 0, data, pos);
       return new Tensor(dims, data);
     }
-    if (node.isNumber()) {
-      return new Tensor(new long[0], new double[] {node.asDouble()});
+    if (node.isNumber() || isNonFinite(node)) {
+      return new Tensor(new long[0], new double[] {number(node)});
     }
     throw new TensorException("a tensor is a number array or {\"shape\",\"data\"}, got " + node.getNodeType());
+  }
+
+  /** True for a JSON number or one of the strings that stand for a non-finite number. */
+  public static boolean isScalar(JsonNode node) {
+    return node != null && (node.isNumber() || isNonFinite(node));
+  }
+
+  private static boolean isNonFinite(JsonNode node) {
+    if (!node.isTextual()) {
+      return false;
+    }
+    String t = node.asText();
+    return t.equals("NaN") || t.equals("Infinity") || t.equals("-Infinity");
+  }
+
+  private static void checkRectangular(JsonNode node, long[] dims, int depth) {
+    if (depth == dims.length) {
+      if (node.isArray()) {
+        throw new TensorException("ragged array: expected a number at depth " + depth + ", got an array");
+      }
+      return;
+    }
+    if (!node.isArray() || node.size() != dims[depth]) {
+      throw new TensorException("ragged array: expected " + dims[depth] + " entries at depth " + depth
+          + ", got " + (node.isArray() ? node.size() + " entries" : node.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
+    }
+    for (JsonNode child : node) {
+      checkRectangular(child, dims, depth + 1);
+    }
   }
 
   private static void fill(JsonNode node, long[] dims, int depth, double[] data, int[] pos) {
     if (depth == dims.length) {
       data[pos[0]++] = number(node);
       return;
-    }
-    if (!node.isArray() || node.size() != dims[depth]) {
-      throw new TensorException("ragged array: expected " + dims[depth] + " entries at depth " + depth);
     }
     for (JsonNode child : node) {
       fill(child, dims, depth + 1, data, pos);

@@ -138,6 +138,9 @@ public final class Ed25519 {
      * the object without it. Anything malformed is simply not valid.
      */
     public boolean verifyJson(ObjectNode object) {
+      if (object == null) {
+        return false;
+      }
       var sig = object.get(Canonical.SIGNATURE_FIELD);
       if (sig == null || !sig.isTextual()) {
         return false;

@@ -1,0 +1,34 @@
+package org.idlegrid.client.eligibility;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+
+/**
+ * {@code pause}/{@code resume} for now: the file {@code <state-dir>/paused}. The running client's
+ * eligibility check sees it within a second and treats it exactly like the device becoming
+ * ineligible (stop, abort with reason {@code paused}, wait). A later loopback control channel
+ * replaces this file.
+ */
+public final class PauseFlag {
+  public static final String FILE = "paused";
+  public static final String REASON = "paused";
+
+  private PauseFlag() {}
+
+  public static boolean isPaused(Path stateDir) {
+    return Files.exists(stateDir.resolve(FILE));
+  }
+
+  public static void pause(Path stateDir) throws IOException {
+    Files.createDirectories(stateDir);
+    Files.writeString(stateDir.resolve(FILE), "paused at " + Instant.now() + "\n", StandardCharsets.UTF_8);
+  }
+
+  /** Returns true if the client was paused. */
+  public static boolean resume(Path stateDir) throws IOException {
+    return Files.deleteIfExists(stateDir.resolve(FILE));
+  }
+}

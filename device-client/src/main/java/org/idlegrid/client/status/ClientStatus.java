@@ -1,0 +1,25 @@
+package org.idlegrid.client.status;
+
+/**
+ * What the running client reports in {@code <state-dir>/status.json}. {@code state} is one of
+ * {@link State}; {@code reason} says why (for example why it is not eligible);
+ * {@code currentUnit} is null while no unit runs.
+ */
+public record ClientStatus(
+    State state,
+    String reason,
+    String coordinator,
+    String deviceId,
+    CurrentUnit currentUnit,
+    int running,
+    int outbox,
+    long resultsDone,
+    long unitsAborted,
+    long pid,
+    String updatedAt) {
+
+  public enum State { STARTING, ENROLLING, WAITING_FOR_WORK, WORKING, INELIGIBLE, BACKING_OFF, STOPPED }
+
+  /** The unit being computed (the first one if several slots run). */
+  public record CurrentUnit(String assignmentId, String unitId, String jobId, String model, int records, String startedAt) {}
+}

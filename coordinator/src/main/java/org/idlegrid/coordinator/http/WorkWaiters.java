@@ -1,0 +1,161 @@
+package org.idlegrid.coordinator.http;
+
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.idlegrid.coordinator.scheduler.Scheduler;
+import org.idlegrid.protocol.Assignment;
+import org.idlegrid.protocol.WorkResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Devices waiting in a long poll, without a thread each: the Jetty handler returns with the
+ * request's {@link Callback} still open and parks it here. A waiter is answered exactly once,
+ * by whichever comes first:
+ * <ul>
+ *   <li>{@link #wake()} (work appeared: a job, an abort, a timeout, a disagreement): one
+ *       dispatcher thread tries a claim for each waiter in arrival order while work remains;</li>
+ *   <li>its timer: 204 after {@code waitMs};</li>
+ *   <li>the connection failing, or {@link #close()}.</li>
+ * </ul>
+ * Each waiter has a tiny state machine WAITING → BUSY (a claim in progress) → DONE, moved with
+ * compare-and-set, so the timer never answers a waiter the dispatcher is serving; the
+ * dispatcher answers 204 itself when the time ran out during its claim.
+ */
+final class WorkWaiters implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(WorkWaiters.class);
+  private static final int WAITING = 0;
+  private static final int BUSY = 1;
+  private static final int DONE = 2;
+
+  private final Scheduler scheduler;
+  private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean wakePending = new AtomicBoolean();
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+      Thread.ofPlatform().daemon().name("idlegrid-poll-timer").factory());
+  private final ExecutorService dispatcher = Executors.newSingleThreadExecutor(
+      Thread.ofPlatform().daemon().name("idlegrid-dispatcher").factory());
+
+  private final class Waiter {
+    final String deviceId;
+    final int slots;
+    final List<String> cached;
+    final Response response;
+    final Callback callback;
+    final long expiresAt;
+    final AtomicInteger state = new AtomicInteger(WAITING);
+    volatile ScheduledFuture<?> timeout;
+
+    Waiter(String deviceId, int slots, List<String> cached, Response response, Callback callback, long waitMs) {
+      this.deviceId = deviceId;
+      this.slots = slots;
+      this.cached = cached;
+      this.response = response;
+      this.callback = callback;
+      this.expiresAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
+    }
+
+    void finish() {
+      waiters.remove(this);
+      ScheduledFuture<?> t = timeout;
+      if (t != null) {
+        t.cancel(false);
+      }
+    }
+  }
+
+  WorkWaiters(Scheduler scheduler) {
+    this.scheduler = scheduler;
+  }
+
+  int size() {
+    return waiters.size();
+  }
+
+  void park(String deviceId, int slots, List<String> cached, long waitMs, Request request, Response response,
+      Callback callback) {
+    Waiter w = new Waiter(deviceId, slots, cached, response, callback, waitMs);
+    waiters.add(w);
+    request.addFailureListener(failure -> {
+      if (w.state.compareAndSet(WAITING, DONE)) {
+        w.finish();
+        callback.failed(failure);
+      }
+    });
+    w.timeout = timer.schedule(() -> expire(w), waitMs, TimeUnit.MILLISECONDS);
+    wake(); // work may have appeared between the caller's empty claim and now
+  }
+
+  private void expire(Waiter w) {
+    if (w.state.compareAndSet(WAITING, DONE)) {
+      w.finish();
+      Http.empty(w.response, w.callback, 204);
+    }
+  }
+
+  /** Work may be available: try to serve the waiters (coalesced; returns at once). */
+  void wake() {
+    if (wakePending.compareAndSet(false, true)) {
+      try {
+        dispatcher.execute(this::drain);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        wakePending.set(false); // closing
+      }
+    }
+  }
+
+  private void drain() {
+    wakePending.set(false);
+    for (Waiter w : waiters) {
+      try {
+        if (!scheduler.hasWork()) {
+          return;
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("cannot check for work: {}", e.toString());
+        return;
+      }
+      if (!w.state.compareAndSet(WAITING, BUSY)) {
+        continue;
+      }
+      List<Assignment> got = List.of();
+      try {
+        got = scheduler.claim(w.deviceId, w.slots, w.cached);
+      } catch (RuntimeException e) {
+        LOG.warn("claim for device {} failed: {}", w.deviceId, e.toString());
+      }
+      if (!got.isEmpty()) {
+        w.state.set(DONE);
+        w.finish();
+        Http.json(w.response, w.callback, 200, new WorkResponse(got));
+        continue;
+      }
+      w.state.set(WAITING);
+      if (System.nanoTime() - w.expiresAt >= 0) {
+        expire(w);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    dispatcher.shutdownNow();
+    timer.shutdownNow();
+    for (Waiter w : waiters) {
+      if (w.state.compareAndSet(WAITING, DONE)) {
+        w.finish();
+        Http.empty(w.response, w.callback, 204);
+      }
+    }
+  }
+}

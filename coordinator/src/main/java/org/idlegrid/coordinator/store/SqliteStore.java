@@ -1,0 +1,577 @@
+package org.idlegrid.coordinator.store;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import org.flywaydb.core.Flyway;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The embedded store: one SQLite database in WAL mode.
+ *
+ * <p>Invariants and why they hold:
+ * <ul>
+ *   <li>One connection, one lock: SQLite has a single writer anyway, so transactions run one at a
+ *       time under {@link #lock}; a transaction is short (claim work, accept a result, grade a
+ *       unit) and never does network I/O. A nested {@link #transaction} call joins the outer one.</li>
+ *   <li>Durability: {@code synchronous=NORMAL} in WAL mode loses nothing when the process dies
+ *       (only a power cut can drop the last commits); {@code foreign_keys=ON} and
+ *       {@code busy_timeout} are set on the connection.</li>
+ *   <li>The schema comes from Flyway migrations in {@code db/migration}, applied on open.</li>
+ *   <li>Every state change is {@code UPDATE ... WHERE id = ? AND state = ?} and returns whether
+ *       one row changed.</li>
+ * </ul>
+ */
+public final class SqliteStore implements Store {
+  private final Connection conn;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Map<String, PreparedStatement> statements = new HashMap<>();
+  private final SqliteTx tx = new SqliteTx();
+  private volatile boolean closed;
+
+  private SqliteStore(Connection conn) {
+    this.conn = conn;
+  }
+
+  /** Opens (creating and migrating if needed) the database file {@code file}. */
+  public static SqliteStore open(Path file) {
+    String url = "jdbc:sqlite:" + file.toAbsolutePath();
+    SQLiteConfig config = new SQLiteConfig();
+    config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+    config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+    config.enforceForeignKeys(true);
+    config.setBusyTimeout(10_000);
+    try {
+      Flyway.configure().dataSource(url, "", "").locations("classpath:db/migration").load().migrate();
+      Connection c = DriverManager.getConnection(url, config.toProperties());
+      c.setAutoCommit(false);
+      return new SqliteStore(c);
+    } catch (SQLException e) {
+      throw new StoreException("cannot open the database " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public <T> T transaction(Function<Tx, T> work) {
+    if (lock.isHeldByCurrentThread()) {
+      return work.apply(tx);
+    }
+    lock.lock();
+    try {
+      if (closed) {
+        throw new StoreException("the store is closed", null);
+      }
+      T result;
+      try {
+        result = work.apply(tx);
+        conn.commit();
+      } catch (RuntimeException | Error e) {
+        rollbackQuietly(e);
+        throw e;
+      } catch (SQLException e) {
+        rollbackQuietly(e);
+        throw new StoreException("commit failed: " + e.getMessage(), e);
+      }
+      return result;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void rollbackQuietly(Throwable cause) {
+    try {
+      conn.rollback();
+    } catch (SQLException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      for (PreparedStatement ps : statements.values()) {
+        try {
+          ps.close();
+        } catch (SQLException ignored) {
+          // closing anyway
+        }
+      }
+      try {
+        conn.rollback();
+        conn.close();
+      } catch (SQLException e) {
+        throw new StoreException("close failed: " + e.getMessage(), e);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // ------------------------------------------------------------------ JDBC helpers
+
+  private PreparedStatement ps(String sql, Object... args) throws SQLException {
+    PreparedStatement ps = statements.get(sql);
+    if (ps == null) {
+      ps = conn.prepareStatement(sql);
+      statements.put(sql, ps);
+    }
+    ps.clearParameters();
+    for (int i = 0; i < args.length; i++) {
+      Object a = args[i];
+      if (a == null) {
+        ps.setNull(i + 1, Types.NULL);
+      } else if (a instanceof Instant t) {
+        ps.setLong(i + 1, t.toEpochMilli());
+      } else if (a instanceof Enum<?> e) {
+        ps.setString(i + 1, e.name());
+      } else {
+        ps.setObject(i + 1, a);
+      }
+    }
+    return ps;
+  }
+
+  private int update(String sql, Object... args) {
+    try {
+      return ps(sql, args).executeUpdate();
+    } catch (SQLException e) {
+      throw new StoreException(e.getMessage(), e);
+    }
+  }
+
+  interface RowMapper<T> {
+    T map(ResultSet rs) throws SQLException;
+  }
+
+  private <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {
+    try (ResultSet rs = ps(sql, args).executeQuery()) {
+      List<T> out = new ArrayList<>();
+      while (rs.next()) {
+        out.add(mapper.map(rs));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException(e.getMessage(), e);
+    }
+  }
+
+  private <T> Optional<T> one(String sql, RowMapper<T> mapper, Object... args) {
+    List<T> rows = query(sql, mapper, args);
+    return rows.isEmpty() ? Optional.empty() : Optional.of(rows.get(0));
+  }
+
+  private static Instant instant(ResultSet rs, String col) throws SQLException {
+    long v = rs.getLong(col);
+    return rs.wasNull() ? null : Instant.ofEpochMilli(v);
+  }
+
+  private static Long nullableLong(ResultSet rs, String col) throws SQLException {
+    long v = rs.getLong(col);
+    return rs.wasNull() ? null : v;
+  }
+
+  private static Double nullableDouble(ResultSet rs, String col) throws SQLException {
+    double v = rs.getDouble(col);
+    return rs.wasNull() ? null : v;
+  }
+
+  private static String placeholders(int n) {
+    return String.join(",", java.util.Collections.nCopies(n, "?"));
+  }
+
+  private static final RowMapper<Rows.ApiKey> API_KEY =
+      rs -> new Rows.ApiKey(rs.getString("name"), Role.valueOf(rs.getString("role")), instant(rs, "created_at"));
+
+  private static final RowMapper<Rows.Device> DEVICE = rs -> new Rows.Device(
+      rs.getString("id"), rs.getString("token_hash"), rs.getString("public_key"), rs.getString("name"),
+      rs.getString("owner"), rs.getString("owner_key"), rs.getString("platform"), rs.getString("engines"),
+      DeviceState.valueOf(rs.getString("state")), rs.getString("state_reason"), instant(rs, "enrolled_at"),
+      instant(rs, "last_seen"), rs.getLong("results_returned"), rs.getLong("results_valid"),
+      rs.getLong("results_invalid"), rs.getDouble("credit"));
+
+  private static final RowMapper<Rows.Model> MODEL = rs -> new Rows.Model(
+      rs.getString("id"), rs.getString("name"), rs.getString("engine"), rs.getLong("bytes"),
+      rs.getString("format"), rs.getString("input_spec"), rs.getString("owner"), instant(rs, "created_at"));
+
+  private static final RowMapper<Rows.Job> JOB = rs -> new Rows.Job(
+      rs.getString("id"), rs.getLong("seq"), rs.getString("owner"), rs.getString("name"),
+      rs.getString("model_id"), rs.getString("input_blob"), rs.getLong("record_count"), rs.getInt("unit_size"),
+      rs.getInt("priority"), rs.getInt("replicas"), rs.getInt("quorum"), rs.getInt("max_replicas"),
+      rs.getString("compare"), JobState.valueOf(rs.getString("state")), instant(rs, "created_at"),
+      instant(rs, "finished_at"), rs.getString("error"));
+
+  private static final RowMapper<Rows.Unit> UNIT = rs -> new Rows.Unit(
+      rs.getString("id"), rs.getString("job_id"), rs.getInt("idx"), rs.getLong("record_start"),
+      rs.getLong("record_end"), rs.getLong("byte_start"), rs.getLong("byte_end"),
+      UnitState.valueOf(rs.getString("state")), rs.getInt("priority"), rs.getLong("job_seq"),
+      rs.getString("model_id"), rs.getInt("needed"), rs.getString("canonical"));
+
+  private static final RowMapper<Rows.Assignment> ASSIGNMENT = rs -> {
+    String outcome = rs.getString("outcome");
+    return new Rows.Assignment(
+        rs.getString("id"), rs.getString("unit_id"), rs.getString("job_id"), rs.getString("device_id"),
+        rs.getString("owner_key"), AssignmentState.valueOf(rs.getString("state")),
+        outcome == null ? null : AssignmentOutcome.valueOf(outcome), instant(rs, "issued_at"),
+        instant(rs, "deadline"), instant(rs, "finished_at"), rs.getString("outputs"),
+        nullableLong(rs, "elapsed_ms"), nullableDouble(rs, "energy_j"), rs.getString("reason"));
+  };
+
+  private static final String UNIT_COLUMNS = "u.id, u.job_id, u.idx, u.record_start, u.record_end, u.byte_start, "
+      + "u.byte_end, u.state, u.priority, u.job_seq, u.model_id, u.needed, u.canonical";
+
+  // ------------------------------------------------------------------ the transaction's operations
+
+  private final class SqliteTx implements Tx {
+    @Override
+    public boolean insertApiKey(String name, String keyHash, Role role, Instant now) {
+      return update("INSERT OR IGNORE INTO api_keys (name, key_hash, role, created_at) VALUES (?, ?, ?, ?)",
+          name, keyHash, role, now) == 1;
+    }
+
+    @Override
+    public Optional<Rows.ApiKey> apiKeyByHash(String keyHash) {
+      return one("SELECT name, role, created_at FROM api_keys WHERE key_hash = ?", API_KEY, keyHash);
+    }
+
+    @Override
+    public Optional<Rows.ApiKey> apiKey(String name) {
+      return one("SELECT name, role, created_at FROM api_keys WHERE name = ?", API_KEY, name);
+    }
+
+    @Override
+    public boolean deleteApiKey(String name) {
+      return update("DELETE FROM api_keys WHERE name = ?", name) == 1;
+    }
+
+    @Override
+    public int countApiKeys(Role role) {
+      return one("SELECT COUNT(*) FROM api_keys WHERE role = ?", rs -> rs.getInt(1), role).orElse(0);
+    }
+
+    @Override
+    public void insertEnrollmentToken(String tokenHash, String createdBy, Instant now) {
+      update("INSERT INTO enrollment_tokens (token_hash, created_by, created_at) VALUES (?, ?, ?)",
+          tokenHash, createdBy, now);
+    }
+
+    @Override
+    public boolean useEnrollmentToken(String tokenHash, String deviceId, Instant now) {
+      return update("UPDATE enrollment_tokens SET used_at = ?, used_by = ? WHERE token_hash = ? AND used_at IS NULL",
+          now, deviceId, tokenHash) == 1;
+    }
+
+    @Override
+    public void insertDevice(Rows.Device d) {
+      update("INSERT INTO devices (id, token_hash, public_key, name, owner, owner_key, platform, engines, state, "
+              + "state_reason, enrolled_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          d.id(), d.tokenHash(), d.publicKey(), d.name(), d.owner(), d.ownerKey(), d.platformJson(),
+          d.enginesJson(), d.state(), d.stateReason(), d.enrolledAt(), d.lastSeen());
+    }
+
+    @Override
+    public Optional<Rows.Device> device(String id) {
+      return one("SELECT * FROM devices WHERE id = ?", DEVICE, id);
+    }
+
+    @Override
+    public Optional<Rows.Device> deviceByTokenHash(String tokenHash) {
+      return one("SELECT * FROM devices WHERE token_hash = ?", DEVICE, tokenHash);
+    }
+
+    @Override
+    public List<Rows.Device> devices() {
+      return query("SELECT * FROM devices ORDER BY enrolled_at, id", DEVICE);
+    }
+
+    @Override
+    public boolean transitionDevice(String id, DeviceState from, DeviceState to, String reason) {
+      return update("UPDATE devices SET state = ?, state_reason = ? WHERE id = ? AND state = ?",
+          to, reason, id, from) == 1;
+    }
+
+    @Override
+    public void touchDevice(String id, Instant now) {
+      update("UPDATE devices SET last_seen = ? WHERE id = ?", now, id);
+    }
+
+    @Override
+    public void addDeviceCounts(String id, int returned, int valid, int invalid, double credit) {
+      update("UPDATE devices SET results_returned = results_returned + ?, results_valid = results_valid + ?, "
+          + "results_invalid = results_invalid + ?, credit = credit + ? WHERE id = ?",
+          returned, valid, invalid, credit, id);
+    }
+
+    @Override
+    public boolean insertModel(Rows.Model m) {
+      return update("INSERT OR IGNORE INTO models (id, name, engine, bytes, format, input_spec, owner, created_at) "
+              + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+          m.id(), m.name(), m.engine(), m.bytes(), m.format(), m.inputSpecJson(), m.owner(), m.createdAt()) == 1;
+    }
+
+    @Override
+    public Optional<Rows.Model> model(String id) {
+      return one("SELECT * FROM models WHERE id = ?", MODEL, id);
+    }
+
+    @Override
+    public Optional<Rows.Model> modelByName(String name) {
+      return one("SELECT m.* FROM model_names n JOIN models m ON m.id = n.model_id WHERE n.name = ? "
+          + "ORDER BY n.created_at DESC, n.rowid DESC LIMIT 1", MODEL, name);
+    }
+
+    @Override
+    public void nameModel(String name, String modelId, Instant now) {
+      update("INSERT INTO model_names (name, model_id, created_at) VALUES (?, ?, ?) "
+          + "ON CONFLICT (name, model_id) DO UPDATE SET created_at = excluded.created_at", name, modelId, now);
+    }
+
+    @Override
+    public List<Rows.Model> models() {
+      return query("SELECT * FROM models ORDER BY created_at DESC, rowid DESC", MODEL);
+    }
+
+    @Override
+    public void recordUpload(String hex, String owner, String kind, Long records, Instant now) {
+      update("INSERT OR IGNORE INTO uploads (blob, owner, kind, records, created_at) VALUES (?, ?, ?, ?, ?)",
+          hex, owner, kind, records, now);
+    }
+
+    @Override
+    public Optional<Long> uploadedFile(String hex, String owner) {
+      if (owner == null) {
+        return one("SELECT records FROM uploads WHERE blob = ? AND kind = 'FILE' LIMIT 1", rs -> rs.getLong(1), hex);
+      }
+      return one("SELECT records FROM uploads WHERE blob = ? AND owner = ? AND kind = 'FILE'",
+          rs -> rs.getLong(1), hex, owner);
+    }
+
+    @Override
+    public boolean hasUpload(String hex, String owner) {
+      return one("SELECT 1 FROM uploads WHERE blob = ? AND owner = ? LIMIT 1", rs -> true, hex, owner).isPresent();
+    }
+
+    @Override
+    public boolean deviceMayReadBlob(String deviceId, String hex) {
+      return one("SELECT 1 FROM assignments a JOIN jobs j ON j.id = a.job_id WHERE a.device_id = ? "
+              + "AND (j.model_id = ? OR j.input_blob = ?) LIMIT 1",
+          rs -> true, deviceId, "sha256:" + hex, hex).isPresent();
+    }
+
+    @Override
+    public long insertJob(Rows.Job j) {
+      update("INSERT INTO jobs (id, owner, name, model_id, input_blob, record_count, unit_size, priority, replicas, "
+              + "quorum, max_replicas, compare, state, created_at, finished_at, error) "
+              + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          j.id(), j.owner(), j.name(), j.modelId(), j.inputBlob(), j.recordCount(), j.unitSize(), j.priority(),
+          j.replicas(), j.quorum(), j.maxReplicas(), j.compareJson(), j.state(), j.createdAt(), j.finishedAt(),
+          j.error());
+      return one("SELECT seq FROM jobs WHERE id = ?", rs -> rs.getLong(1), j.id()).orElseThrow();
+    }
+
+    @Override
+    public Optional<Rows.Job> job(String id) {
+      return one("SELECT * FROM jobs WHERE id = ?", JOB, id);
+    }
+
+    @Override
+    public List<Rows.Job> jobs(String owner, Long beforeSeq, int limit) {
+      long before = beforeSeq == null ? Long.MAX_VALUE : beforeSeq;
+      if (owner == null) {
+        return query("SELECT * FROM jobs WHERE seq < ? ORDER BY seq DESC LIMIT ?", JOB, before, limit);
+      }
+      return query("SELECT * FROM jobs WHERE owner = ? AND seq < ? ORDER BY seq DESC LIMIT ?", JOB, owner, before, limit);
+    }
+
+    @Override
+    public boolean transitionJob(String id, JobState from, JobState to, Instant now, String error) {
+      return update("UPDATE jobs SET state = ?, finished_at = ?, error = COALESCE(?, error) WHERE id = ? AND state = ?",
+          to, to.isFinal() ? now : null, error, id, from) == 1;
+    }
+
+    @Override
+    public Rows.JobProgress jobProgress(String jobId) {
+      return one("SELECT COUNT(*) AS total, "
+              + "COALESCE(SUM(state = 'VALID'), 0) AS valid, "
+              + "COALESCE(SUM(state IN ('IN_PROGRESS', 'VALIDATING')), 0) AS in_progress, "
+              + "COALESCE(SUM(state = 'FAILED'), 0) AS failed, "
+              + "COALESCE(SUM(CASE WHEN state = 'VALID' THEN record_end - record_start ELSE 0 END), 0) AS done, "
+              + "(SELECT COUNT(*) FROM assignments a JOIN units v ON v.id = a.unit_id "
+              + "  WHERE a.job_id = ? AND a.state = 'RETURNED' AND v.state = 'VALID') AS returned "
+              + "FROM units WHERE job_id = ?",
+          rs -> new Rows.JobProgress(rs.getInt("total"), rs.getInt("valid"), rs.getInt("in_progress"),
+              rs.getInt("failed"), rs.getLong("done"), rs.getLong("returned")),
+          jobId, jobId).orElseThrow();
+    }
+
+    @Override
+    public boolean addValidUnit(String jobId) {
+      update("UPDATE jobs SET units_valid = units_valid + 1 WHERE id = ?", jobId);
+      return one("SELECT units_valid >= units_total FROM jobs WHERE id = ?", rs -> rs.getBoolean(1), jobId)
+          .orElse(false);
+    }
+
+    @Override
+    public void insertUnits(List<Rows.Unit> units) {
+      for (Rows.Unit u : units) {
+        update("INSERT INTO units (id, job_id, idx, record_start, record_end, byte_start, byte_end, state, priority, "
+                + "job_seq, model_id, needed, canonical) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            u.id(), u.jobId(), u.idx(), u.recordStart(), u.recordEnd(), u.byteStart(), u.byteEnd(), u.state(),
+            u.priority(), u.jobSeq(), u.modelId(), u.needed(), u.canonicalJson());
+        update("UPDATE jobs SET units_total = units_total + 1 WHERE id = ?", u.jobId());
+      }
+    }
+
+    @Override
+    public Optional<Rows.Unit> unit(String id) {
+      return one("SELECT " + UNIT_COLUMNS + " FROM units u WHERE u.id = ?", UNIT, id);
+    }
+
+    @Override
+    public List<Rows.Unit> units(String jobId, int fromIdx, int limit) {
+      return query("SELECT " + UNIT_COLUMNS + " FROM units u WHERE u.job_id = ? AND u.idx >= ? ORDER BY u.idx LIMIT ?",
+          UNIT, jobId, fromIdx, limit);
+    }
+
+    @Override
+    public boolean transitionUnit(String id, UnitState from, UnitState to) {
+      return update("UPDATE units SET state = ? WHERE id = ? AND state = ?", to, id, from) == 1;
+    }
+
+    @Override
+    public boolean takeReplicaSlot(String unitId) {
+      return update("UPDATE units SET needed = needed - 1 WHERE id = ? AND needed > 0 "
+          + "AND state IN ('PENDING', 'IN_PROGRESS')", unitId) == 1;
+    }
+
+    @Override
+    public boolean addReplicaSlots(String unitId, int n, List<UnitState> states) {
+      if (n <= 0 || states.isEmpty()) {
+        return false;
+      }
+      Object[] args = new Object[2 + states.size()];
+      args[0] = n;
+      args[1] = unitId;
+      for (int i = 0; i < states.size(); i++) {
+        args[2 + i] = states.get(i);
+      }
+      return update("UPDATE units SET needed = needed + ? WHERE id = ? AND state IN ("
+          + placeholders(states.size()) + ")", args) == 1;
+    }
+
+    @Override
+    public void setCanonical(String unitId, String canonicalJson) {
+      update("UPDATE units SET canonical = ? WHERE id = ?", canonicalJson, unitId);
+    }
+
+    @Override
+    public List<String> unitIdsInState(UnitState state, int limit) {
+      return query("SELECT id FROM units WHERE state = ? LIMIT ?", rs -> rs.getString(1), state, limit);
+    }
+
+    @Override
+    public List<String> unitIdsWithUngradedResults(int limit) {
+      return query("SELECT DISTINCT unit_id FROM assignments WHERE state = 'RETURNED' AND outcome IS NULL LIMIT ?",
+          rs -> rs.getString(1), limit);
+    }
+
+    @Override
+    public List<Rows.Unit> dispatchCandidates(String deviceId, String ownerKey, List<String> modelIds, int limit) {
+      List<Object> args = new ArrayList<>();
+      StringBuilder sql = new StringBuilder("SELECT " + UNIT_COLUMNS + " FROM units u JOIN jobs j ON j.id = u.job_id "
+          + "WHERE u.needed > 0 AND u.state IN ('PENDING', 'IN_PROGRESS') AND j.state IN ('QUEUED', 'RUNNING') ");
+      if (modelIds != null) {
+        if (modelIds.isEmpty()) {
+          return List.of();
+        }
+        sql.append("AND u.model_id IN (").append(placeholders(modelIds.size())).append(") ");
+        args.addAll(modelIds);
+      }
+      sql.append("AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND a.device_id = ?) ")
+          .append("AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.owner_key = ? AND a.unit_id = u.id) ")
+          .append("ORDER BY u.priority DESC, u.job_seq, u.idx LIMIT ?");
+      args.add(deviceId);
+      args.add(ownerKey);
+      args.add(limit);
+      return query(sql.toString(), UNIT, args.toArray());
+    }
+
+    @Override
+    public boolean hasDispatchableWork() {
+      return one("SELECT 1 FROM units u JOIN jobs j ON j.id = u.job_id WHERE u.needed > 0 "
+          + "AND u.state IN ('PENDING', 'IN_PROGRESS') AND j.state IN ('QUEUED', 'RUNNING') LIMIT 1",
+          rs -> true).isPresent();
+    }
+
+    @Override
+    public void insertAssignment(Rows.Assignment a) {
+      update("INSERT INTO assignments (id, unit_id, job_id, device_id, owner_key, state, outcome, issued_at, deadline) "
+              + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          a.id(), a.unitId(), a.jobId(), a.deviceId(), a.ownerKey(), a.state(), a.outcome(), a.issuedAt(),
+          a.deadline());
+    }
+
+    @Override
+    public Optional<Rows.Assignment> assignment(String id) {
+      return one("SELECT * FROM assignments WHERE id = ?", ASSIGNMENT, id);
+    }
+
+    @Override
+    public List<Rows.Assignment> assignmentsOfUnit(String unitId) {
+      return query("SELECT * FROM assignments WHERE unit_id = ? ORDER BY issued_at, rowid", ASSIGNMENT, unitId);
+    }
+
+    @Override
+    public boolean recordResult(String id, String outputsJson, long elapsedMs, Double energyJ, Instant now) {
+      return update("UPDATE assignments SET state = 'RETURNED', outputs = ?, elapsed_ms = ?, energy_j = ?, "
+          + "finished_at = ? WHERE id = ? AND state = 'ISSUED'", outputsJson, elapsedMs, energyJ, now, id) == 1;
+    }
+
+    @Override
+    public boolean endAssignment(String id, AssignmentState to, String reason, Instant now) {
+      if (to == AssignmentState.ISSUED || to == AssignmentState.RETURNED) {
+        throw new IllegalArgumentException("endAssignment ends an assignment without a result, not " + to);
+      }
+      return update("UPDATE assignments SET state = ?, reason = ?, finished_at = ? WHERE id = ? AND state = 'ISSUED'",
+          to, reason, now, id) == 1;
+    }
+
+    @Override
+    public boolean gradeAssignment(String id, AssignmentOutcome outcome) {
+      return update("UPDATE assignments SET outcome = ? WHERE id = ? AND state = 'RETURNED' AND outcome IS NULL",
+          outcome, id) == 1;
+    }
+
+    @Override
+    public List<Rows.Assignment> expiredAssignments(Instant now, int limit) {
+      return query("SELECT * FROM assignments WHERE state = 'ISSUED' AND deadline <= ? ORDER BY deadline LIMIT ?",
+          ASSIGNMENT, now, limit);
+    }
+
+    @Override
+    public List<Rows.Assignment> issuedAssignmentsOfDevice(String deviceId) {
+      return query("SELECT * FROM assignments WHERE device_id = ? AND state = 'ISSUED'", ASSIGNMENT, deviceId);
+    }
+
+    @Override
+    public List<Rows.Assignment> issuedAssignmentsOfJob(String jobId) {
+      return query("SELECT * FROM assignments WHERE job_id = ? AND state = 'ISSUED'", ASSIGNMENT, jobId);
+    }
+  }
+}

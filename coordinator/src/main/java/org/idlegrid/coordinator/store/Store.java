@@ -1,0 +1,160 @@
+package org.idlegrid.coordinator.store;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The coordinator's one storage interface. Everything happens inside {@link #transaction}: the
+ * work function gets a {@link Tx}, and all it did is committed together when it returns (rolled
+ * back if it throws). Callers answer HTTP requests only after the transaction returned, so every
+ * acknowledged state change is durable.
+ *
+ * <p>Rules every implementation keeps (checked by StoreConformanceTest):
+ * <ul>
+ *   <li>state changes are conditional ({@code UPDATE ... WHERE state = from}) and report whether
+ *       they happened, so a change is applied once even when two callers race;</li>
+ *   <li>{@link Tx#takeReplicaSlot} never lets {@code needed} go below zero, so a unit is never
+ *       issued more replicas than it asked for;</li>
+ *   <li>{@link Tx#dispatchCandidates} never offers a unit the device, or another device of the
+ *       same owner, already holds (or held) an assignment for.</li>
+ * </ul>
+ * A transaction started inside another one on the same thread joins it.
+ */
+public interface Store extends AutoCloseable {
+
+  <T> T transaction(Function<Tx, T> work);
+
+  @Override
+  void close();
+
+  /** The operations of one transaction. */
+  interface Tx {
+    // --- API keys and enrollment tokens
+    boolean insertApiKey(String name, String keyHash, Role role, Instant now);
+
+    Optional<Rows.ApiKey> apiKeyByHash(String keyHash);
+
+    Optional<Rows.ApiKey> apiKey(String name);
+
+    boolean deleteApiKey(String name);
+
+    int countApiKeys(Role role);
+
+    void insertEnrollmentToken(String tokenHash, String createdBy, Instant now);
+
+    /** Marks an unused token used; false if unknown or already used. */
+    boolean useEnrollmentToken(String tokenHash, String deviceId, Instant now);
+
+    // --- devices
+    void insertDevice(Rows.Device device);
+
+    Optional<Rows.Device> device(String id);
+
+    Optional<Rows.Device> deviceByTokenHash(String tokenHash);
+
+    List<Rows.Device> devices();
+
+    boolean transitionDevice(String id, DeviceState from, DeviceState to, String reason);
+
+    void touchDevice(String id, Instant now);
+
+    void addDeviceCounts(String id, int returned, int valid, int invalid, double credit);
+
+    // --- models, uploads
+    /** Inserts the model; false (and nothing changed) if a model with this id exists. */
+    boolean insertModel(Rows.Model model);
+
+    Optional<Rows.Model> model(String id);
+
+    /** Points {@code name} at model {@code modelId} (the newest naming wins). */
+    void nameModel(String name, String modelId, Instant now);
+
+    /** The model most recently given this name. */
+    Optional<Rows.Model> modelByName(String name);
+
+    List<Rows.Model> models();
+
+    /** Records that {@code owner} uploaded blob {@code hex} (idempotent). */
+    void recordUpload(String hex, String owner, String kind, Long records, Instant now);
+
+    /** The record count of a FILE upload of {@code owner} (any owner if null). */
+    Optional<Long> uploadedFile(String hex, String owner);
+
+    boolean hasUpload(String hex, String owner);
+
+    /** May this device read this blob: the model or input of one of its assignments? */
+    boolean deviceMayReadBlob(String deviceId, String hex);
+
+    // --- jobs
+    /** Inserts the job; returns its seq. */
+    long insertJob(Rows.Job job);
+
+    Optional<Rows.Job> job(String id);
+
+    /** Newest first; {@code owner} null means every owner; {@code beforeSeq} null means from the newest. */
+    List<Rows.Job> jobs(String owner, Long beforeSeq, int limit);
+
+    boolean transitionJob(String id, JobState from, JobState to, Instant now, String error);
+
+    Rows.JobProgress jobProgress(String jobId);
+
+    /** Counts one more VALID unit for the job; true when now every unit of the job is VALID. */
+    boolean addValidUnit(String jobId);
+
+    // --- units
+    void insertUnits(List<Rows.Unit> units);
+
+    Optional<Rows.Unit> unit(String id);
+
+    /** Units of a job in index order, starting at {@code fromIdx}. */
+    List<Rows.Unit> units(String jobId, int fromIdx, int limit);
+
+    boolean transitionUnit(String id, UnitState from, UnitState to);
+
+    /** needed := needed - 1 if the unit is PENDING or IN_PROGRESS and needed > 0. */
+    boolean takeReplicaSlot(String unitId);
+
+    /** needed := needed + n if the unit is in one of {@code states}. */
+    boolean addReplicaSlots(String unitId, int n, List<UnitState> states);
+
+    void setCanonical(String unitId, String canonicalJson);
+
+    List<String> unitIdsInState(UnitState state, int limit);
+
+    /** Units with returned results the validator has not graded yet. */
+    List<String> unitIdsWithUngradedResults(int limit);
+
+    /**
+     * Units that need a replica, of QUEUED or RUNNING jobs, that neither this device nor a
+     * device of {@code ownerKey} holds an assignment for: highest priority first, then oldest
+     * job, then unit index. With {@code modelIds} non-null only units of those models.
+     */
+    List<Rows.Unit> dispatchCandidates(String deviceId, String ownerKey, List<String> modelIds, int limit);
+
+    boolean hasDispatchableWork();
+
+    // --- assignments
+    void insertAssignment(Rows.Assignment assignment);
+
+    Optional<Rows.Assignment> assignment(String id);
+
+    List<Rows.Assignment> assignmentsOfUnit(String unitId);
+
+    /** ISSUED → RETURNED with its outputs; false if not ISSUED. */
+    boolean recordResult(String id, String outputsJson, long elapsedMs, Double energyJ, Instant now);
+
+    /** ISSUED → {@code to} (ERRORED, ABORTED, TIMED_OUT) with a reason. */
+    boolean endAssignment(String id, AssignmentState to, String reason, Instant now);
+
+    /** Sets the outcome of a RETURNED, ungraded assignment. */
+    boolean gradeAssignment(String id, AssignmentOutcome outcome);
+
+    List<Rows.Assignment> expiredAssignments(Instant now, int limit);
+
+    List<Rows.Assignment> issuedAssignmentsOfDevice(String deviceId);
+
+    List<Rows.Assignment> issuedAssignmentsOfJob(String jobId);
+  }
+}

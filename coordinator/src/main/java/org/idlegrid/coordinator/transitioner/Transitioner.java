@@ -1,0 +1,177 @@
+package org.idlegrid.coordinator.transitioner;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import org.idlegrid.coordinator.store.AssignmentState;
+import org.idlegrid.coordinator.store.DeviceState;
+import org.idlegrid.coordinator.store.JobState;
+import org.idlegrid.coordinator.store.Rows;
+import org.idlegrid.coordinator.store.Store;
+import org.idlegrid.coordinator.store.UnitState;
+
+/**
+ * Moves assignments out of ISSUED, each move one transaction guarded by
+ * {@code WHERE state = 'ISSUED'}:
+ * <ul>
+ *   <li>a result arrives: ISSUED → RETURNED; when the unit then holds {@code quorum} returned
+ *       results it goes IN_PROGRESS → VALIDATING (the validator takes it from there);</li>
+ *   <li>the deadline passes ({@link #sweepDeadlines}, run periodically with the injected clock
+ *       and at startup): ISSUED → TIMED_OUT, and the unit gets a fresh replica slot;</li>
+ *   <li>the device aborts: ISSUED → ABORTED (ERRORED for a reason starting "error"), fresh slot at
+ *       once;</li>
+ *   <li>the job is cancelled or the device banned: its ISSUED assignments → ABORTED.</li>
+ * </ul>
+ * A new replica slot is only added while the unit still needs results (IN_PROGRESS or
+ * VALIDATING); whoever adds one calls {@code workAvailable} after the commit to wake waiting devices.
+ */
+public final class Transitioner {
+  private static final List<UnitState> OPEN = List.of(UnitState.IN_PROGRESS, UnitState.VALIDATING);
+
+  private final Store store;
+  private final Clock clock;
+  private final Runnable workAvailable;
+
+  public Transitioner(Store store, Clock clock, Runnable workAvailable) {
+    this.store = store;
+    this.clock = clock;
+    this.workAvailable = workAvailable;
+  }
+
+  private Instant now() {
+    return Instant.ofEpochMilli(clock.millis());
+  }
+
+  /** Why a result or an abort was not taken. */
+  public enum Refusal {
+    /** no such assignment, or it is another device's (indistinguishable to the caller) */
+    NOT_FOUND,
+    /** the assignment is no longer ISSUED; {@link Outcome#state} says what it is */
+    NOT_ISSUED
+  }
+
+  /** {@code refusal} null means done; {@code unitId} is the assignment's unit. */
+  public record Outcome(Refusal refusal, AssignmentState state, String unitId) {
+    public boolean done() {
+      return refusal == null;
+    }
+  }
+
+  /** The assignment, if it exists and was issued to {@code deviceId}. */
+  public Rows.Assignment assignmentOf(String deviceId, String assignmentId) {
+    return store.transaction(tx -> tx.assignment(assignmentId)
+        .filter(a -> a.deviceId().equals(deviceId)).orElse(null));
+  }
+
+  /** Stores a verified result: ISSUED → RETURNED, and the unit to VALIDATING once it has a quorum of results. */
+  public Outcome recordResult(String deviceId, String assignmentId, String outputsJson, long elapsedMs, Double energyJ) {
+    Instant now = now();
+    return store.transaction(tx -> {
+      Rows.Assignment a = tx.assignment(assignmentId).filter(x -> x.deviceId().equals(deviceId)).orElse(null);
+      if (a == null) {
+        return new Outcome(Refusal.NOT_FOUND, null, null);
+      }
+      if (!tx.recordResult(assignmentId, outputsJson, elapsedMs, energyJ, now)) {
+        return new Outcome(Refusal.NOT_ISSUED, tx.assignment(assignmentId).orElseThrow().state(), a.unitId());
+      }
+      tx.addDeviceCounts(deviceId, 1, 0, 0, 0);
+      Rows.Unit unit = tx.unit(a.unitId()).orElseThrow();
+      Rows.Job job = tx.job(a.jobId()).orElseThrow();
+      long returned = tx.assignmentsOfUnit(unit.id()).stream()
+          .filter(x -> x.state() == AssignmentState.RETURNED).count();
+      if (unit.state() == UnitState.IN_PROGRESS && returned >= job.quorum()) {
+        tx.transitionUnit(unit.id(), UnitState.IN_PROGRESS, UnitState.VALIDATING);
+      }
+      return new Outcome(null, AssignmentState.RETURNED, unit.id());
+    });
+  }
+
+  /** The device gives the assignment back: ABORTED (or ERRORED), and the unit is reissued at once. */
+  public Outcome abort(String deviceId, String assignmentId, String reason) {
+    Instant now = now();
+    AssignmentState to = reason != null && reason.startsWith("error") ? AssignmentState.ERRORED : AssignmentState.ABORTED;
+    Outcome out = store.transaction(tx -> {
+      Rows.Assignment a = tx.assignment(assignmentId).filter(x -> x.deviceId().equals(deviceId)).orElse(null);
+      if (a == null) {
+        return new Outcome(Refusal.NOT_FOUND, null, null);
+      }
+      if (!tx.endAssignment(assignmentId, to, reason, now)) {
+        return new Outcome(Refusal.NOT_ISSUED, tx.assignment(assignmentId).orElseThrow().state(), a.unitId());
+      }
+      tx.addReplicaSlots(a.unitId(), 1, OPEN);
+      return new Outcome(null, to, a.unitId());
+    });
+    if (out.done()) {
+      workAvailable.run();
+    }
+    return out;
+  }
+
+  /** Times out every ISSUED assignment whose deadline has passed; returns how many. */
+  public int sweepDeadlines() {
+    int total = 0;
+    while (true) {
+      Instant now = now();
+      int n = store.transaction(tx -> {
+        int count = 0;
+        for (Rows.Assignment a : tx.expiredAssignments(now, 500)) {
+          if (tx.endAssignment(a.id(), AssignmentState.TIMED_OUT, "deadline passed", now)) {
+            tx.addReplicaSlots(a.unitId(), 1, OPEN);
+            count++;
+          }
+        }
+        return count;
+      });
+      total += n;
+      if (n < 500) {
+        break;
+      }
+    }
+    if (total > 0) {
+      workAvailable.run();
+    }
+    return total;
+  }
+
+  /** Cancels a QUEUED or RUNNING job and aborts its outstanding assignments; false if it was final already. */
+  public boolean cancelJob(String jobId) {
+    Instant now = now();
+    return store.transaction(tx -> {
+      boolean cancelled = tx.transitionJob(jobId, JobState.QUEUED, JobState.CANCELLED, now, "cancelled")
+          || tx.transitionJob(jobId, JobState.RUNNING, JobState.CANCELLED, now, "cancelled");
+      if (cancelled) {
+        for (Rows.Assignment a : tx.issuedAssignmentsOfJob(jobId)) {
+          tx.endAssignment(a.id(), AssignmentState.ABORTED, "job-cancelled", now);
+        }
+      }
+      return cancelled;
+    });
+  }
+
+  /** Bans a device: it is refused from now on and its outstanding assignments are reissued. */
+  public boolean banDevice(String deviceId, String reason) {
+    Instant now = now();
+    boolean banned = store.transaction(tx -> {
+      boolean done = tx.transitionDevice(deviceId, DeviceState.ACTIVE, DeviceState.BANNED, reason)
+          || tx.transitionDevice(deviceId, DeviceState.QUARANTINED, DeviceState.BANNED, reason);
+      if (done) {
+        for (Rows.Assignment a : tx.issuedAssignmentsOfDevice(deviceId)) {
+          if (tx.endAssignment(a.id(), AssignmentState.ABORTED, "device-banned", now)) {
+            tx.addReplicaSlots(a.unitId(), 1, OPEN);
+          }
+        }
+      }
+      return done;
+    });
+    if (banned) {
+      workAvailable.run();
+    }
+    return banned;
+  }
+
+  /** Lets a banned or quarantined device work again. */
+  public boolean releaseDevice(String deviceId) {
+    return store.transaction(tx -> tx.transitionDevice(deviceId, DeviceState.BANNED, DeviceState.ACTIVE, null)
+        || tx.transitionDevice(deviceId, DeviceState.QUARANTINED, DeviceState.ACTIVE, null));
+  }
+}

@@ -1,0 +1,257 @@
+package org.idlegrid.coordinator.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.idlegrid.coordinator.testing.ApiClient;
+import org.idlegrid.coordinator.testing.FakeDevice;
+import org.idlegrid.json.Json;
+import org.junit.jupiter.api.Test;
+
+/** Whole jobs driven over loopback HTTP by fake devices that return the known digits logits. */
+class JobLifecycleTest extends HttpTestBase {
+
+  /** Lets the devices take turns until no one gets work; returns how many results were accepted. */
+  private int runDevices(List<FakeDevice> devices, int slots) {
+    int accepted = 0;
+    boolean progress = true;
+    while (progress) {
+      progress = false;
+      for (FakeDevice d : devices) {
+        for (ObjectNode a : d.work(slots, 0)) {
+          assertStatus(200, d.submit(a, DIGITS));
+          accepted++;
+          progress = true;
+        }
+      }
+    }
+    return accepted;
+  }
+
+  private List<JsonNode> results(ApiClient client, String jobId, boolean partial) {
+    ApiClient.Answer a = client.get("api/v1/jobs/" + jobId + "/results" + (partial ? "?partial=true" : ""));
+    assertStatus(200, a);
+    List<JsonNode> lines = new ArrayList<>();
+    for (String line : a.text().split("\n")) {
+      if (!line.isBlank()) {
+        lines.add(Json.tree(line));
+      }
+    }
+    return lines;
+  }
+
+  private static void assertDigitsResults(List<JsonNode> lines, int n) {
+    assertEquals(n, lines.size());
+    for (int i = 0; i < n; i++) {
+      assertEquals(i, lines.get(i).get("id").asInt(), "input order");
+      assertEquals(EXPECTED.get(i), lines.get(i).get("output").get("logits"));
+    }
+  }
+
+  @Test
+  void twoDevicesCompleteAJobAndTheResultsComeBackVerifiedInInputOrder() throws Exception {
+    start();
+    ApiClient alice = submitter("alice");
+    String jobId = digitsJob(alice, 50, null);
+    assertStatus(409, alice.get("api/v1/jobs/" + jobId + "/results"));
+    FakeDevice a = new FakeDevice(anonymous, "laptop", "ann");
+    FakeDevice b = new FakeDevice(anonymous, "desktop", "ben");
+    assertEquals(22, runDevices(List.of(a, b), 3), "11 units x 2 replicas");
+    JsonNode status = job(alice, jobId);
+    assertEquals("COMPLETED", status.get("state").asText());
+    assertEquals(11, status.get("units").get("total").asInt());
+    assertEquals(11, status.get("units").get("valid").asInt());
+    assertEquals(0, status.get("units").get("inProgress").asInt());
+    assertEquals(540, status.get("records").get("done").asLong());
+    assertEquals(2.0, status.get("replicationFactor").asDouble());
+    assertEquals(2, status.get("verification").get("replicas").asInt());
+    assertEquals("allclose", status.get("verification").get("compare").get("mode").asText());
+    assertDigitsResults(results(alice, jobId, false), 540);
+    JsonNode device = admin.get("api/v1/devices/" + a.id).json();
+    assertEquals(11, device.get("results").get("valid").asInt());
+    assertEquals(540.0, device.get("credit").asDouble());
+    assertEquals(jobId, alice.get("api/v1/jobs").json().get("jobs").get(0).get("id").asText());
+  }
+
+  @Test
+  void partialResultsStreamWhatIsDoneAndAJobCanBeCancelled() throws Exception {
+    start();
+    ApiClient alice = submitter("alice");
+    uploadModel(alice, "digits-mlp.onnx", "digits-mlp");
+    String jobId = inlineDigitsJob(alice, 10, 4, "{\"replicas\":1,\"quorum\":1}").json().get("id").asText();
+    FakeDevice d = new FakeDevice(anonymous, "d", null);
+    ObjectNode first = d.work(1, 0).get(0);
+    assertStatus(200, d.submit(first, DIGITS));
+    assertEquals("RUNNING", job(alice, jobId).get("state").asText());
+    assertDigitsResults(results(alice, jobId, true), 4);
+    ObjectNode second = d.work(1, 0).get(0);
+    ApiClient.Answer cancel = alice.delete("api/v1/jobs/" + jobId);
+    assertStatus(200, cancel);
+    assertEquals("CANCELLED", cancel.json().get("state").asText());
+    assertStatus(409, alice.delete("api/v1/jobs/" + jobId));
+    ApiClient.Answer late = d.submit(second, DIGITS);
+    assertStatus(409, late);
+    assertEquals("aborted", late.error());
+    assertTrue(d.work(4, 0).isEmpty(), "no work from a cancelled job");
+  }
+
+  @Test
+  void aResultWithABadSignatureForAnotherAssignmentOrSentTwiceIsRefused() throws Exception {
+    start();
+    ApiClient alice = submitter("alice");
+    uploadModel(alice, "digits-mlp.onnx", "digits-mlp");
+    String jobId = inlineDigitsJob(alice, 4, 2, "{\"replicas\":1,\"quorum\":1}").json().get("id").asText();
+    FakeDevice d = new FakeDevice(anonymous, "d", null);
+    FakeDevice other = new FakeDevice(anonymous, "other", null);
+    List<ObjectNode> work = d.work(2, 0);
+    ObjectNode a = work.get(0);
+    String path = "api/v1/assignments/" + a.get("assignmentId").asText() + "/result";
+
+    ObjectNode signedByOther = other.resultBody(a, d.compute(a, DIGITS));
+    ApiClient.Answer wrongKey = d.api.postJson(path, signedByOther);
+    assertStatus(403, wrongKey);
+    assertEquals("bad-signature", wrongKey.error());
+
+    ObjectNode tampered = d.resultBody(a, d.compute(a, DIGITS));
+    ((ObjectNode) tampered.get("outputs").get(0)).putArray("logits").add(1.0);
+    assertStatus(403, d.api.postJson(path, tampered));
+
+    ObjectNode forAnother = d.resultBody(work.get(1), d.compute(a, DIGITS));
+    assertStatus(422, d.api.postJson(path, forAnother));
+
+    ObjectNode tooFew = d.resultBody(a, d.compute(a, DIGITS).subList(0, 1));
+    assertStatus(422, d.api.postJson(path, tooFew));
+
+    assertStatus(400, d.api.post(path, "{\"assignmentId\":"));
+    assertEquals(0, job(alice, jobId).get("units").get("valid").asInt(), "nothing stored");
+
+    assertStatus(200, d.submit(a, DIGITS));
+    ApiClient.Answer twice = d.submit(a, DIGITS);
+    assertStatus(409, twice);
+    assertEquals("already-returned", twice.error());
+    assertEquals(1, admin.get("api/v1/devices/" + d.id).json().get("results").get("returned").asInt());
+  }
+
+  @Test
+  void aTimedOutAssignmentIsReissuedToAnotherDevice() throws Exception {
+    start(config().assignmentTimeout(Duration.ofMinutes(5)).build());
+    ApiClient alice = submitter("alice");
+    uploadModel(alice, "digits-mlp.onnx", "digits-mlp");
+    String jobId = inlineDigitsJob(alice, 3, 3, "{\"replicas\":1,\"quorum\":1}").json().get("id").asText();
+    FakeDevice slow = new FakeDevice(anonymous, "slow", null);
+    FakeDevice fast = new FakeDevice(anonymous, "fast", null);
+    ObjectNode held = slow.work(1, 0).get(0);
+    assertTrue(fast.work(1, 0).isEmpty());
+    clock.advance(Duration.ofMinutes(4));
+    assertEquals(0, coordinator.sweepDeadlines());
+    clock.advance(Duration.ofMinutes(2));
+    assertEquals(1, coordinator.sweepDeadlines());
+    ObjectNode reissued = fast.work(1, 0).get(0);
+    assertEquals(held.get("unitId"), reissued.get("unitId"));
+    ApiClient.Answer late = slow.submit(held, DIGITS);
+    assertStatus(409, late);
+    assertEquals("timed-out", late.error());
+    assertStatus(200, fast.submit(reissued, DIGITS));
+    assertEquals("COMPLETED", job(alice, jobId).get("state").asText());
+  }
+
+  @Test
+  void anAbortedAssignmentIsReissuedAtOnceToAWaitingDevice() throws Exception {
+    start();
+    ApiClient alice = submitter("alice");
+    uploadModel(alice, "digits-mlp.onnx", "digits-mlp");
+    inlineDigitsJob(alice, 3, 3, "{\"replicas\":1,\"quorum\":1}");
+    FakeDevice leaving = new FakeDevice(anonymous, "leaving", null);
+    FakeDevice waiting = new FakeDevice(anonymous, "waiting", null);
+    ObjectNode held = leaving.work(1, 0).get(0);
+    CompletableFuture<ApiClient.Answer> poll = waiting.api.sendAsync("POST",
+        "api/v1/devices/" + waiting.id + "/work", "{\"slots\":1,\"waitMs\":20000}".getBytes());
+    awaitWaiting(1);
+    ApiClient.Answer aborted = leaving.abort(held, "user-active");
+    assertStatus(200, aborted);
+    assertEquals("ABORTED", aborted.json().get("state").asText());
+    ApiClient.Answer got = poll.get(10, TimeUnit.SECONDS);
+    assertStatus(200, got);
+    assertEquals(held.get("unitId"), waiting.assignments(got).get(0).get("unitId"));
+    assertStatus(409, leaving.abort(held, "user-active"));
+  }
+
+  @Test
+  void aLongPollAnswersWhenAJobArrivesAnd204WhenNothingCame() throws Exception {
+    start();
+    ApiClient alice = submitter("alice");
+    uploadModel(alice, "digits-mlp.onnx", "digits-mlp");
+    FakeDevice d = new FakeDevice(anonymous, "d", null);
+    ApiClient.Answer empty = d.api.post("api/v1/devices/" + d.id + "/work", "{\"slots\":1,\"waitMs\":200}");
+    assertStatus(204, empty);
+    CompletableFuture<ApiClient.Answer> poll = d.api.sendAsync("POST", "api/v1/devices/" + d.id + "/work",
+        "{\"slots\":2,\"waitMs\":20000}".getBytes());
+    awaitWaiting(1);
+    assertFalse(poll.isDone());
+    assertStatus(201, inlineDigitsJob(alice, 4, 2, null));
+    ApiClient.Answer got = poll.get(10, TimeUnit.SECONDS);
+    assertStatus(200, got);
+    assertEquals(2, d.assignments(got).size());
+    assertEquals(0, coordinator.waitingDevices());
+  }
+
+  @Test
+  void aCoordinatorRestartedMidJobFinishesItWithEveryRecordOnce() throws Exception {
+    start();
+    ApiClient alice = submitter("alice");
+    String jobId = digitsJob(alice, 50, null);
+    FakeDevice a = new FakeDevice(anonymous, "a", "ann");
+    FakeDevice b = new FakeDevice(anonymous, "b", "ben");
+    for (int i = 0; i < 3; i++) {
+      for (ObjectNode w : a.work(2, 0)) {
+        assertStatus(200, a.submit(w, DIGITS));
+      }
+      for (ObjectNode w : b.work(2, 0)) {
+        assertStatus(200, b.submit(w, DIGITS));
+      }
+    }
+    List<ObjectNode> heldAcrossRestart = a.work(1, 0);
+    assertEquals(1, heldAcrossRestart.size());
+    int validBefore = job(alice, jobId).get("units").get("valid").asInt();
+    assertTrue(validBefore > 0 && validBefore < 11, "mid-job: " + validBefore);
+
+    coordinator.close();
+    start();
+    a.reconnect(coordinator.baseUri());
+    b.reconnect(coordinator.baseUri());
+    ApiClient alice3 = alice.at(coordinator.baseUri());
+    assertEquals(validBefore, job(alice3, jobId).get("units").get("valid").asInt(), "nothing lost");
+    assertStatus(200, a.submit(heldAcrossRestart.get(0), DIGITS));
+    runDevices(List.of(a, b), 2);
+    JsonNode status = job(alice3, jobId);
+    assertEquals("COMPLETED", status.get("state").asText());
+    assertEquals(540, status.get("records").get("done").asLong());
+    assertEquals(2.0, status.get("replicationFactor").asDouble(), "nothing counted twice");
+    assertDigitsResults(results(alice3, jobId, false), 540);
+    double credit = 0;
+    for (JsonNode dev : admin.get("api/v1/devices").json().get("devices")) {
+      credit += dev.get("credit").asDouble();
+    }
+    assertEquals(2 * 540.0, credit, "each record credited once per replica");
+  }
+
+  // --- helpers
+
+  private void awaitWaiting(int n) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (coordinator.waitingDevices() < n) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no device started waiting");
+      }
+      Thread.sleep(5);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+package org.idlegrid.coordinator.scheduler;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.idlegrid.coordinator.store.JobState;
+import org.idlegrid.coordinator.store.Rows;
+import org.idlegrid.coordinator.store.UnitState;
+import org.idlegrid.coordinator.testing.EngineFixture;
+import org.idlegrid.json.Json;
+import org.idlegrid.protocol.Assignment;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SchedulerTest {
+  @TempDir
+  Path dir;
+  EngineFixture f;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    f = new EngineFixture(dir);
+  }
+
+  @AfterEach
+  void tearDown() {
+    f.close();
+  }
+
+  @Test
+  void twoDevicesOfOneOwnerNeverGetReplicasOfTheSameUnit() throws Exception {
+    f.device("a1", "ann");
+    f.device("a2", "ann");
+    f.device("b", "ben");
+    Rows.Job job = f.job(2, 2, 2, 2, 5);
+    Assignment first = f.claim("a1");
+    assertTrue(f.scheduler.claim("a2", 1, List.of()).isEmpty());
+    assertEquals(first.unitId(), f.claim("b").unitId());
+    assertEquals(JobState.RUNNING, f.jobRow(job.id()).state());
+    assertEquals(UnitState.IN_PROGRESS, f.unit(first.unitId()).state());
+  }
+
+  @Test
+  void assignmentsCarryTheUnitsRecordsAndAreSigned() throws Exception {
+    f.device("a", null);
+    f.job(5, 2, 1, 1, 1);
+    List<Assignment> got = f.scheduler.claim("a", 3, List.of());
+    assertEquals(3, got.size());
+    assertEquals(List.of(Json.tree("{\"x\":[0]}"), Json.tree("{\"x\":[1]}")), got.get(0).records());
+    assertEquals(List.of(Json.tree("{\"x\":[4]}")), got.get(2).records());
+    assertEquals("/api/v1/blobs/" + "1".repeat(64), got.get(0).model().url());
+    assertTrue(got.get(0).signature() != null && got.get(0).keyId() != null);
+  }
+
+  @Test
+  void higherPriorityFirstThenCachedModelsThenOlderJobs() throws Exception {
+    f.device("a", null);
+    String m1 = "sha256:" + "1".repeat(64);
+    String m2 = "sha256:" + "2".repeat(64);
+    Rows.Job old = f.job(1, 1, 1, 1, 1, "{\"mode\":\"exact\"}", m1, 0);
+    Rows.Job cached = f.job(1, 1, 1, 1, 1, "{\"mode\":\"exact\"}", m2, 0);
+    Rows.Job urgent = f.job(1, 1, 1, 1, 1, "{\"mode\":\"exact\"}", m1, 9);
+    List<Assignment> got = f.scheduler.claim("a", 3, List.of(m2));
+    assertEquals(List.of(urgent.id(), cached.id(), old.id()), got.stream().map(Assignment::jobId).toList());
+  }
+}

@@ -1,0 +1,279 @@
+package org.idlegrid.coordinator.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The behaviour every {@link Store} backend must have. A backend's test extends this class and
+ * says how to open a store ({@link #open}); PostgreSQL will reuse it as is.
+ */
+public abstract class StoreConformanceTest {
+  @TempDir
+  protected Path dir;
+  protected Store store;
+  private static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
+
+  /** Opens a store whose data lives in {@code dir} (the same dir again means the same data). */
+  protected abstract Store open(Path dir);
+
+  @BeforeEach
+  void openStore() {
+    store = open(dir);
+  }
+
+  @AfterEach
+  void closeStore() {
+    store.close();
+  }
+
+  // ------------------------------------------------------------------ fixtures
+
+  protected boolean ok(java.util.function.Function<Store.Tx, Boolean> work) {
+    return store.transaction(work);
+  }
+
+  protected Rows.Device device(String id, String ownerKey) {
+    Rows.Device d = new Rows.Device(id, "hash-" + id, "pk", id, null, ownerKey, null, "[]", DeviceState.ACTIVE, null,
+        T0, T0, 0, 0, 0, 0);
+    store.transaction(tx -> {
+      tx.insertDevice(d);
+      return null;
+    });
+    return d;
+  }
+
+  protected Rows.Model model(String id) {
+    Rows.Model m = new Rows.Model(id, "m", "OnnxRuntime", 10, "ONNX", "{\"kind\":\"any\",\"inputs\":[]}", "alice", T0);
+    store.transaction(tx -> tx.insertModel(m));
+    return m;
+  }
+
+  /** A job with {@code units} units of 2 records each, {@code replicas} needed per unit. */
+  protected Rows.Job job(String id, String modelId, int priority, int units, int replicas) {
+    return store.transaction(tx -> {
+      Rows.Job j = new Rows.Job(id, 0, "alice", id, modelId, "ab".repeat(32), units * 2L, 2, priority, replicas,
+          Math.min(2, replicas), 5, "{\"mode\":\"exact\"}", JobState.QUEUED, T0, null, null);
+      tx.insertJob(j);
+      Rows.Job stored = tx.job(id).orElseThrow();
+      List<Rows.Unit> list = new ArrayList<>();
+      for (int i = 0; i < units; i++) {
+        list.add(new Rows.Unit(id + "-u" + i, id, i, 2L * i, 2L * i + 2, 0, 10, UnitState.PENDING, priority,
+            stored.seq(), modelId, replicas, null));
+      }
+      tx.insertUnits(list);
+      return stored;
+    });
+  }
+
+  protected Rows.Assignment issue(String assignmentId, Rows.Unit unit, Rows.Device device, Instant deadline) {
+    Rows.Assignment a = new Rows.Assignment(assignmentId, unit.id(), unit.jobId(), device.id(), device.ownerKey(),
+        AssignmentState.ISSUED, null, T0, deadline, null, null, null, null, null);
+    store.transaction(tx -> {
+      assertTrue(tx.takeReplicaSlot(unit.id()));
+      tx.insertAssignment(a);
+      return null;
+    });
+    return a;
+  }
+
+  private List<String> candidateIds(Rows.Device d, List<String> models, int limit) {
+    return store.transaction(tx -> tx.dispatchCandidates(d.id(), d.ownerKey(), models, limit))
+        .stream().map(Rows.Unit::id).toList();
+  }
+
+  // ------------------------------------------------------------------ keys and tokens
+
+  @Test
+  void apiKeysAreFoundByHashAndNamesAreUnique() {
+    assertTrue(ok(tx -> tx.insertApiKey("bob", "h1", Role.SUBMITTER, T0)));
+    assertFalse(ok(tx -> tx.insertApiKey("bob", "h2", Role.ADMIN, T0)));
+    assertEquals("bob", store.transaction(tx -> tx.apiKeyByHash("h1")).orElseThrow().name());
+    assertTrue(store.transaction(tx -> tx.apiKeyByHash("h2")).isEmpty());
+    assertEquals(1, (int) store.transaction(tx -> tx.countApiKeys(Role.SUBMITTER)));
+    assertTrue(ok(tx -> tx.deleteApiKey("bob")));
+    assertTrue(store.transaction(tx -> tx.apiKeyByHash("h1")).isEmpty());
+    assertFalse(ok(tx -> tx.deleteApiKey("bob")));
+  }
+
+  @Test
+  void enrollmentTokenWorksOnce() {
+    store.transaction(tx -> {
+      tx.insertEnrollmentToken("t", "admin", T0);
+      return null;
+    });
+    assertTrue(ok(tx -> tx.useEnrollmentToken("t", "d1", T0)));
+    assertFalse(ok(tx -> tx.useEnrollmentToken("t", "d2", T0)));
+    assertFalse(ok(tx -> tx.useEnrollmentToken("unknown", "d3", T0)));
+  }
+
+  // ------------------------------------------------------------------ transactions
+
+  @Test
+  void failedTransactionLeavesNothingBehind() {
+    assertThrows(IllegalStateException.class, () -> store.transaction(tx -> {
+      tx.insertApiKey("carol", "hc", Role.SUBMITTER, T0);
+      throw new IllegalStateException("boom");
+    }));
+    assertTrue(store.transaction(tx -> tx.apiKey("carol")).isEmpty());
+  }
+
+  @Test
+  void committedDataSurvivesReopening() {
+    model("sha256:" + "1".repeat(64));
+    job("j1", "sha256:" + "1".repeat(64), 0, 3, 2);
+    store.close();
+    store = open(dir);
+    assertEquals(3, store.transaction(tx -> tx.jobProgress("j1")).unitsTotal());
+  }
+
+  // ------------------------------------------------------------------ state changes
+
+  @Test
+  void stateChangesAreConditionalOnTheCurrentState() {
+    model("sha256:" + "1".repeat(64));
+    job("j1", "sha256:" + "1".repeat(64), 0, 1, 2);
+    assertFalse(ok(tx -> tx.transitionJob("j1", JobState.RUNNING, JobState.COMPLETED, T0, null)));
+    assertTrue(ok(tx -> tx.transitionJob("j1", JobState.QUEUED, JobState.RUNNING, T0, null)));
+    assertFalse(ok(tx -> tx.transitionJob("j1", JobState.QUEUED, JobState.RUNNING, T0, null)));
+    assertEquals(JobState.RUNNING, store.transaction(tx -> tx.job("j1")).orElseThrow().state());
+
+    assertTrue(ok(tx -> tx.transitionUnit("j1-u0", UnitState.PENDING, UnitState.IN_PROGRESS)));
+    assertFalse(ok(tx -> tx.transitionUnit("j1-u0", UnitState.PENDING, UnitState.IN_PROGRESS)));
+
+    Rows.Device d = device("d1", "device:d1");
+    assertTrue(ok(tx -> tx.transitionDevice("d1", DeviceState.ACTIVE, DeviceState.BANNED, "cheat")));
+    assertFalse(ok(tx -> tx.transitionDevice("d1", DeviceState.ACTIVE, DeviceState.BANNED, "again")));
+    assertEquals("cheat", store.transaction(tx -> tx.device(d.id())).orElseThrow().stateReason());
+  }
+
+  @Test
+  void replicaSlotsNeverGoBelowZero() {
+    model("sha256:" + "1".repeat(64));
+    job("j1", "sha256:" + "1".repeat(64), 0, 1, 2);
+    assertTrue(ok(tx -> tx.takeReplicaSlot("j1-u0")));
+    assertTrue(ok(tx -> tx.takeReplicaSlot("j1-u0")));
+    assertFalse(ok(tx -> tx.takeReplicaSlot("j1-u0")));
+    assertEquals(0, store.transaction(tx -> tx.unit("j1-u0")).orElseThrow().needed());
+    assertFalse(ok(tx -> tx.hasDispatchableWork()));
+    assertFalse(ok(tx -> tx.addReplicaSlots("j1-u0", 1, List.of(UnitState.IN_PROGRESS))),
+        "a PENDING unit is not in the allowed states");
+    assertTrue(ok(tx -> tx.addReplicaSlots("j1-u0", 1, List.of(UnitState.PENDING))));
+    assertTrue(ok(tx -> tx.hasDispatchableWork()));
+  }
+
+  @Test
+  void aResultIsRecordedOnlyOnceAndOnlyForAnIssuedAssignment() {
+    model("sha256:" + "1".repeat(64));
+    job("j1", "sha256:" + "1".repeat(64), 0, 1, 2);
+    Rows.Device d = device("d1", "device:d1");
+    Rows.Unit u = store.transaction(tx -> tx.unit("j1-u0")).orElseThrow();
+    issue("a1", u, d, T0.plusSeconds(60));
+    assertTrue(ok(tx -> tx.recordResult("a1", "[{}]", 5, null, T0)));
+    assertFalse(ok(tx -> tx.recordResult("a1", "[{\"x\":1}]", 5, null, T0)));
+    assertFalse(ok(tx -> tx.endAssignment("a1", AssignmentState.TIMED_OUT, "late", T0)));
+    Rows.Assignment a = store.transaction(tx -> tx.assignment("a1")).orElseThrow();
+    assertEquals(AssignmentState.RETURNED, a.state());
+    assertEquals("[{}]", a.outputsJson());
+    assertTrue(ok(tx -> tx.gradeAssignment("a1", AssignmentOutcome.VALID)));
+    assertFalse(ok(tx -> tx.gradeAssignment("a1", AssignmentOutcome.INVALID)));
+  }
+
+  @Test
+  void expiredAssignmentsAreThoseIssuedPastTheirDeadline() {
+    model("sha256:" + "1".repeat(64));
+    job("j1", "sha256:" + "1".repeat(64), 0, 2, 1);
+    Rows.Device d = device("d1", "device:d1");
+    issue("a1", store.transaction(tx -> tx.unit("j1-u0")).orElseThrow(), d, T0.plusSeconds(10));
+    issue("a2", store.transaction(tx -> tx.unit("j1-u1")).orElseThrow(), d, T0.plusSeconds(100));
+    assertEquals(List.of(), store.transaction(tx -> tx.expiredAssignments(T0.plusSeconds(9), 10)));
+    assertEquals(List.of("a1"), store.transaction(tx -> tx.expiredAssignments(T0.plusSeconds(10), 10))
+        .stream().map(Rows.Assignment::id).toList());
+    assertTrue(ok(tx -> tx.endAssignment("a1", AssignmentState.TIMED_OUT, "late", T0)));
+    assertEquals(List.of(), store.transaction(tx -> tx.expiredAssignments(T0.plusSeconds(50), 10)));
+    assertEquals(List.of("a2"), store.transaction(tx -> tx.issuedAssignmentsOfDevice("d1"))
+        .stream().map(Rows.Assignment::id).toList());
+  }
+
+  // ------------------------------------------------------------------ dispatch
+
+  @Test
+  void dispatchOrderIsPriorityThenOldestJobThenUnitIndex() {
+    model("sha256:" + "1".repeat(64));
+    job("old", "sha256:" + "1".repeat(64), 0, 2, 1);
+    job("new", "sha256:" + "1".repeat(64), 0, 1, 1);
+    job("urgent", "sha256:" + "1".repeat(64), 5, 1, 1);
+    Rows.Device d = device("d1", "device:d1");
+    assertEquals(List.of("urgent-u0", "old-u0", "old-u1", "new-u0"), candidateIds(d, null, 10));
+    assertEquals(List.of("urgent-u0", "old-u0"), candidateIds(d, null, 2));
+  }
+
+  @Test
+  void dispatchNeverOffersAUnitTheDeviceOrItsOwnerAlreadyHolds() {
+    model("sha256:" + "1".repeat(64));
+    job("j1", "sha256:" + "1".repeat(64), 0, 1, 3);
+    Rows.Device a = device("a", "owner:ann");
+    Rows.Device a2 = device("a2", "owner:ann");
+    Rows.Device b = device("b", "owner:ben");
+    Rows.Unit u = store.transaction(tx -> tx.unit("j1-u0")).orElseThrow();
+    issue("x1", u, a, T0.plusSeconds(60));
+    assertEquals(List.of(), candidateIds(a, null, 10), "same device");
+    assertEquals(List.of(), candidateIds(a2, null, 10), "same owner");
+    assertEquals(List.of("j1-u0"), candidateIds(b, null, 10));
+    store.transaction(tx -> tx.endAssignment("x1", AssignmentState.TIMED_OUT, "late", T0));
+    assertEquals(List.of(), candidateIds(a, null, 10), "a device that held a replica never gets another");
+  }
+
+  @Test
+  void dispatchSkipsFinishedJobsAndCanFilterByModel() {
+    String m1 = "sha256:" + "1".repeat(64);
+    String m2 = "sha256:" + "2".repeat(64);
+    model(m1);
+    model(m2);
+    job("j1", m1, 0, 1, 1);
+    job("j2", m2, 0, 1, 1);
+    Rows.Device d = device("d1", "device:d1");
+    assertEquals(List.of("j2-u0"), candidateIds(d, List.of(m2), 10));
+    store.transaction(tx -> tx.transitionJob("j1", JobState.QUEUED, JobState.CANCELLED, T0, "cancelled"));
+    assertEquals(List.of("j2-u0"), candidateIds(d, null, 10));
+  }
+
+  // ------------------------------------------------------------------ jobs and progress
+
+  @Test
+  void jobsAreListedNewestFirstPerOwner() {
+    String m = "sha256:" + "1".repeat(64);
+    model(m);
+    Rows.Job j1 = job("j1", m, 0, 1, 1);
+    Rows.Job j2 = job("j2", m, 0, 1, 1);
+    Rows.Job j3 = job("j3", m, 0, 1, 1);
+    assertEquals(List.of("j3", "j2"), store.transaction(tx -> tx.jobs("alice", null, 2)).stream().map(Rows.Job::id).toList());
+    assertEquals(List.of("j1"), store.transaction(tx -> tx.jobs(null, j2.seq(), 5)).stream().map(Rows.Job::id).toList());
+    assertEquals(List.of(), store.transaction(tx -> tx.jobs("mallory", null, 5)));
+    assertTrue(j3.seq() > j1.seq());
+  }
+
+  @Test
+  void aJobIsCompleteWhenItsLastUnitIsCountedValid() {
+    String m = "sha256:" + "1".repeat(64);
+    model(m);
+    job("j1", m, 0, 2, 1);
+    assertFalse(ok(tx -> tx.addValidUnit("j1")));
+    assertTrue(ok(tx -> tx.addValidUnit("j1")));
+    store.transaction(tx -> tx.transitionUnit("j1-u0", UnitState.PENDING, UnitState.VALID));
+    Rows.JobProgress p = store.transaction(tx -> tx.jobProgress("j1"));
+    assertEquals(2, p.unitsTotal());
+    assertEquals(1, p.unitsValid());
+    assertEquals(2, p.recordsDone());
+  }
+}

@@ -1,0 +1,126 @@
+package org.idlegrid.coordinator.validator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.idlegrid.coordinator.store.AssignmentOutcome;
+import org.idlegrid.coordinator.store.JobState;
+import org.idlegrid.coordinator.store.Rows;
+import org.idlegrid.coordinator.store.UnitState;
+import org.idlegrid.coordinator.testing.EngineFixture;
+import org.idlegrid.json.Json;
+import org.idlegrid.protocol.Assignment;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ValidatorTest {
+  @TempDir
+  Path dir;
+  EngineFixture f;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    f = new EngineFixture(dir);
+    for (String d : List.of("a", "b", "c", "d")) {
+      f.device(d, d + "-owner");
+    }
+  }
+
+  @AfterEach
+  void tearDown() {
+    f.close();
+  }
+
+  @Test
+  void agreeingReplicasMakeTheUnitValidTheJobCompleteAndCreditBothDevices() throws Exception {
+    Rows.Job job = f.job(3, 3, 2, 2, 5);
+    Assignment a = f.claim("a");
+    Assignment b = f.claim("b");
+    f.submit("a", a, 2);
+    assertEquals(UnitState.IN_PROGRESS, f.unit(a.unitId()).state(), "one result is not a quorum");
+    f.submit("b", b, 2.0000001);
+    assertEquals(UnitState.VALID, f.unit(a.unitId()).state());
+    assertEquals(AssignmentOutcome.VALID, f.assignment(a.assignmentId()).outcome());
+    assertEquals(AssignmentOutcome.VALID, f.assignment(b.assignmentId()).outcome());
+    assertEquals(JobState.COMPLETED, f.jobRow(job.id()).state());
+    assertEquals(3.0, f.deviceRow("a").credit());
+    assertEquals(1, f.deviceRow("b").resultsValid());
+    assertEquals(Json.tree(EngineFixture.outputs(a, 2)), Json.tree(f.unit(a.unitId()).canonicalJson()));
+  }
+
+  @Test
+  void disagreementAsksForOneMoreReplicaAndTheMajorityWins() throws Exception {
+    Rows.Job job = f.job(2, 2, 2, 2, 5);
+    Assignment a = f.claim("a");
+    Assignment b = f.claim("b");
+    f.submit("a", a, 2);
+    int wakeupsBefore = f.wakeups.get();
+    f.submit("b", b, 3);
+    Rows.Unit u = f.unit(a.unitId());
+    assertEquals(UnitState.IN_PROGRESS, u.state());
+    assertEquals(1, u.needed());
+    assertTrue(f.wakeups.get() > wakeupsBefore, "waiting devices are woken for the new replica");
+    assertNull(f.assignment(a.assignmentId()).outcome(), "nobody is graded before the unit is decided");
+    Assignment c = f.claim("c");
+    assertEquals(a.unitId(), c.unitId());
+    f.submit("c", c, 2);
+    assertEquals(UnitState.VALID, f.unit(a.unitId()).state());
+    assertEquals(AssignmentOutcome.VALID, f.assignment(a.assignmentId()).outcome());
+    assertEquals(AssignmentOutcome.INVALID, f.assignment(b.assignmentId()).outcome());
+    assertEquals(AssignmentOutcome.VALID, f.assignment(c.assignmentId()).outcome());
+    assertEquals(1, f.deviceRow("b").resultsInvalid());
+    assertEquals(0.0, f.deviceRow("b").credit());
+    assertEquals(JobState.COMPLETED, f.jobRow(job.id()).state());
+  }
+
+  @Test
+  void noQuorumWithinMaxReplicasFailsTheUnitAndTheJob() throws Exception {
+    Rows.Job job = f.job(1, 1, 2, 2, 3);
+    Assignment a = f.claim("a");
+    Assignment b = f.claim("b");
+    f.submit("a", a, 1);
+    f.submit("b", b, 2);
+    Assignment c = f.claim("c");
+    f.submit("c", c, 3);
+    assertEquals(UnitState.FAILED, f.unit(a.unitId()).state());
+    for (Assignment x : List.of(a, b, c)) {
+      assertEquals(AssignmentOutcome.INCONCLUSIVE, f.assignment(x.assignmentId()).outcome());
+    }
+    Rows.Job failed = f.jobRow(job.id());
+    assertEquals(JobState.FAILED, failed.state());
+    assertTrue(failed.error().contains("quorum"), failed.error());
+  }
+
+  @Test
+  void theJobsComparePolicyDecidesEquivalence() throws Exception {
+    Rows.Job job = f.job(1, 1, 2, 2, 2, "{\"mode\":\"exact\"}", "sha256:" + "2".repeat(64), 0);
+    Assignment a = f.claim("a");
+    Assignment b = f.claim("b");
+    f.submit("a", a, 2);
+    f.submit("b", b, 2.0000001);
+    assertEquals(UnitState.FAILED, f.unit(a.unitId()).state(), "exact refuses what allclose would accept");
+    assertEquals(JobState.FAILED, f.jobRow(job.id()).state());
+  }
+
+  @Test
+  void validatingAgainChangesNothingAndALateResultIsGradedAgainstTheCanonicalOne() throws Exception {
+    f.job(1, 1, 3, 2, 5);
+    Assignment a = f.claim("a");
+    Assignment b = f.claim("b");
+    Assignment c = f.claim("c");
+    f.submit("a", a, 2);
+    f.submit("b", b, 2);
+    assertEquals(UnitState.VALID, f.unit(a.unitId()).state());
+    assertEquals(0, f.validator.sweep());
+    f.validator.validate(a.unitId());
+    assertEquals(1, f.deviceRow("a").resultsValid(), "counted once");
+    f.submit("c", c, 5);
+    assertEquals(AssignmentOutcome.INVALID, f.assignment(c.assignmentId()).outcome());
+    assertEquals(1, f.deviceRow("c").resultsInvalid());
+  }
+}

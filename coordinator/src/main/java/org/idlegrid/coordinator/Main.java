@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 
 /** {@code java -jar idlegrid-coordinator.jar serve --data DIR --port P [...]}. */
 @Command(name = "idlegrid-coordinator", mixinStandardHelpOptions = true, version = "idlegrid coordinator 0.1.0",
-    description = "The idlegrid coordinator.", subcommands = {Main.Serve.class})
+    description = "The idlegrid coordinator.", subcommands = {Main.Serve.class, org.idlegrid.coordinator.demo.DemoCommand.class})
 public final class Main implements Callable<Integer> {
 
   public static void main(String[] args) {

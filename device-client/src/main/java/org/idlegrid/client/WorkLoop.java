@@ -64,6 +64,7 @@ final class WorkLoop implements Runnable {
   private static final long MAX_INPUT_BYTES = 256L << 20;
 
   private final ClientConfig config;
+  private boolean lastPollHadWork;
   private final String deviceId;
   private final Eligibility eligibility;
   private final CoordinatorClient client;
@@ -111,8 +112,11 @@ final class WorkLoop implements Runnable {
         if (outbox.size() > 0) {
           deliverOutbox();
         }
-        pace();
+        if (!lastPollHadWork) {
+          pace();
+        }
         List<Assignment> work = poll();
+        lastPollHadWork = !work.isEmpty();
         if (!work.isEmpty()) {
           runAll(work);
           deliverOutbox();

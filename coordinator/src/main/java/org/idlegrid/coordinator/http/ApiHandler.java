@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 public final class ApiHandler extends Handler.Abstract implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ApiHandler.class);
   private static final long DRAIN_CAP = 64L << 20;
+  private static final long SMALL_DRAIN = 64 * 1024;
   private static final Kind[] SUBMITTERS = {Kind.SUBMITTER, Kind.ADMIN};
   private static final Kind[] ADMIN = {Kind.ADMIN};
   private static final Kind[] DEVICE = {Kind.DEVICE};
@@ -61,6 +62,15 @@ public final class ApiHandler extends Handler.Abstract implements AutoCloseable 
     } catch (ApiError e) {
       if (e.status == 413) {
         Http.drain(request, DRAIN_CAP);
+      } else {
+        // a refusal before the body was read: read what is left of a small body so that the
+        // connection stays usable for the client's next request; a big or unknown one closes it
+        long length = request.getLength();
+        if (length >= 0 && length <= SMALL_DRAIN) {
+          Http.drain(request, SMALL_DRAIN);
+        } else {
+          response.getHeaders().put(org.eclipse.jetty.http.HttpHeader.CONNECTION, "close");
+        }
       }
       Http.error(response, callback, e);
     } catch (Exception e) {

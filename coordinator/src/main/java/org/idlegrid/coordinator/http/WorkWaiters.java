@@ -92,7 +92,13 @@ final class WorkWaiters implements AutoCloseable {
         callback.failed(failure);
       }
     });
-    w.timeout = timer.schedule(() -> expire(w), waitMs, TimeUnit.MILLISECONDS);
+    try {
+      w.timeout = timer.schedule(() -> expire(w), waitMs, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+      // the coordinator is closing: answer "no work now" instead of parking a poll nobody will end
+      expire(w);
+      return;
+    }
     wake(); // work may have appeared between the caller's empty claim and now
   }
 

@@ -57,7 +57,8 @@ public final class Validator {
       List<Rows.Assignment> all = tx.assignmentsOfUnit(unitId);
       List<Rows.Assignment> returned = new ArrayList<>(all.stream()
           .filter(a -> a.state() == AssignmentState.RETURNED).toList());
-      returned.sort(Comparator.comparing(Rows.Assignment::finishedAt).thenComparing(Rows.Assignment::id));
+      // arrival order; List.sort is stable, so ties keep the store's issue order (issued_at, rowid)
+      returned.sort(Comparator.comparing(Rows.Assignment::finishedAt));
       switch (unit.state()) {
         case VALID -> gradeLate(tx, unit, policy, returned);
         case FAILED -> returned.stream().filter(a -> a.outcome() == null)

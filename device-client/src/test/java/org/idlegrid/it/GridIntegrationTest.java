@@ -184,6 +184,42 @@ class GridIntegrationTest {
     }
   }
 
+  @Test
+  void aResultComputedBeforeACrashIsDeliveredOnceAfterTheClientRestarts() throws Exception {
+    try (Grid grid = new Grid(dir, Duration.ofMinutes(5))) {
+      grid.uploadModel("digits-mlp", Files.readAllBytes(Grid.MODELS.resolve("digits-mlp.onnx")));
+      String job = grid.submit("{\"model\":\"digits-mlp\",\"records\":[" + firstDigits(10)
+          + "],\"unitSize\":10,\"verification\":{\"replicas\":1,\"quorum\":1,\"maxReplicas\":1}}");
+      // the coordinator goes away while the unit is out: the client computes and cannot upload
+      grid.stopCoordinator();
+      grid.startCoordinator();
+      DeviceClient first = grid.client("crashy");
+      Grid.await("the unit to be issued", Duration.ofSeconds(30), () ->
+          !grid.query("SELECT id FROM assignments WHERE job_id = ?", job).isEmpty());
+      grid.stopCoordinator();
+      Path outbox = grid.clientDir("crashy").resolve("outbox");
+      Grid.await("the result to reach the outbox", Duration.ofSeconds(30), () -> {
+        try (var files = Files.list(outbox)) {
+          return files.anyMatch(p -> p.getFileName().toString().endsWith(".json"));
+        } catch (java.io.IOException e) {
+          return false;
+        }
+      });
+      first.kill(); // crash between compute and upload
+
+      grid.startCoordinator();
+      DeviceClient second = grid.client("crashy"); // same state dir: same key, same outbox
+      assertEquals(first.deviceId(), second.deviceId());
+      grid.awaitCompleted(job, JOB_TIMEOUT);
+      List<List<String>> rows = grid.query("SELECT device_id, state, outcome FROM assignments WHERE job_id = ?", job);
+      assertEquals(List.of(List.of(first.deviceId(), "RETURNED", "VALID")), rows, "delivered once, never reissued");
+      assertMatchesExpected(grid.results(job), 10);
+      try (var files = Files.list(outbox)) {
+        assertFalse(files.anyMatch(p -> p.getFileName().toString().endsWith(".json")), "the outbox is empty again");
+      }
+    }
+  }
+
   private static String firstDigits(int n) throws Exception {
     StringBuilder sb = new StringBuilder();
     List<JsonNode> rows = Grid.digitsRows();

@@ -6,6 +6,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import org.idlegrid.client.eligibility.Eligibility;
+import org.idlegrid.client.eligibility.Preferences;
+import org.idlegrid.client.probe.EnergyMeter;
 import org.idlegrid.client.net.Backoff;
 
 /**
@@ -28,6 +30,9 @@ import org.idlegrid.client.net.Backoff;
  * @param backoff the wait between retries
  * @param deliveryAttempts attempts per result upload before it waits in the outbox for the next round
  * @param clock the time for deadlines and the status
+ * @param preferences the owner's preferences (idle minutes, battery floor, caps, hours...)
+ * @param energy the energy meter for results' {@code energyJ} (RAPL where readable)
+ * @param runnerIdleRelease how long without work before the inference runtime's models are released
  */
 public record ClientConfig(
     URI coordinator,
@@ -45,7 +50,10 @@ public record ClientConfig(
     Duration minPollInterval,
     Backoff backoff,
     int deliveryAttempts,
-    Clock clock) {
+    Clock clock,
+    Preferences preferences,
+    EnergyMeter energy,
+    Duration runnerIdleRelease) {
 
   public static final String DEFAULT_POLICY = "idle-and-charging";
 
@@ -69,6 +77,10 @@ public record ClientConfig(
     b.backoff = backoff;
     b.deliveryAttempts = deliveryAttempts;
     b.clock = clock;
+    b.preferences = preferences;
+    b.energy = energy;
+    b.runnerIdleRelease = runnerIdleRelease;
+    b.customEligibility = !policyName.equals("always") && !policyName.equals(DEFAULT_POLICY);
     return b;
   }
 
@@ -81,10 +93,14 @@ public record ClientConfig(
     private String owner;
     private String enrollmentToken;
     private int slots = 1;
-    private int threads = 0;
+    private Integer threads;
+    private Preferences preferences = Preferences.defaults();
+    private EnergyMeter energy = EnergyMeter.system();
+    private Duration runnerIdleRelease = Duration.ofMinutes(5);
+    private boolean customEligibility;
     private Duration pollWait = Duration.ofSeconds(20);
     private Duration checkInterval = Duration.ofSeconds(1);
-    private Duration statusInterval = Duration.ofSeconds(3);
+    private Duration statusInterval = Duration.ofSeconds(30);
     private Duration minPollInterval = Duration.ofSeconds(1);
     private Backoff backoff = Backoff.standard();
     private int deliveryAttempts = 5;
@@ -97,8 +113,9 @@ public record ClientConfig(
 
     /** {@code idle-and-charging} (default) or {@code always}. */
     public Builder policy(String policy) {
-      this.eligibility = Eligibility.forPolicy(policy);
-      this.policyName = policy;
+      this.policyName = Eligibility.checkName(policy);
+      this.eligibility = null;
+      this.customEligibility = false;
       return this;
     }
 
@@ -106,6 +123,23 @@ public record ClientConfig(
     public Builder eligibility(Eligibility eligibility) {
       this.eligibility = eligibility;
       this.policyName = "custom";
+      this.customEligibility = true;
+      return this;
+    }
+
+    /** The owner's preferences (default: {@link Preferences#defaults()}). */
+    public Builder preferences(Preferences preferences) {
+      this.preferences = preferences;
+      return this;
+    }
+
+    public Builder energy(EnergyMeter energy) {
+      this.energy = energy;
+      return this;
+    }
+
+    public Builder runnerIdleRelease(Duration d) {
+      this.runnerIdleRelease = d;
       return this;
     }
 
@@ -129,6 +163,7 @@ public record ClientConfig(
       return this;
     }
 
+    /** ONNX Runtime threads (overrides the preferences' {@code threads}). */
     public Builder threads(int threads) {
       this.threads = threads;
       return this;
@@ -187,9 +222,12 @@ public record ClientConfig(
       if (slots < 1 || slots > 64) {
         throw new IllegalArgumentException("slots: must be between 1 and 64, got " + slots);
       }
-      if (threads < 0 || threads > 1024) {
-        throw new IllegalArgumentException("threads: must be between 0 (engine default) and 1024, got " + threads);
+      Objects.requireNonNull(preferences, "preferences");
+      int t = threads != null ? threads : preferences.threads();
+      if (t < 0 || t > 1024) {
+        throw new IllegalArgumentException("threads: must be between 0 (engine default) and 1024, got " + t);
       }
+      positive("runnerIdleRelease", runnerIdleRelease);
       positive("pollWait", pollWait);
       if (pollWait.compareTo(Duration.ofMinutes(5)) > 0) {
         throw new IllegalArgumentException("pollWait: must be at most 5 minutes, got " + pollWait);
@@ -211,9 +249,11 @@ public record ClientConfig(
       }
       Objects.requireNonNull(backoff, "backoff");
       Objects.requireNonNull(clock, "clock");
-      Eligibility e = eligibility != null ? eligibility : Eligibility.forPolicy(DEFAULT_POLICY);
+      Eligibility e = customEligibility && eligibility != null ? eligibility
+          : Eligibility.forPolicy(policyName, preferences, clock);
       return new ClientConfig(coordinator, stateDir.toAbsolutePath(), e, policyName, name, owner, enrollmentToken,
-          slots, threads, pollWait, checkInterval, statusInterval, minPollInterval, backoff, deliveryAttempts, clock);
+          slots, t, pollWait, checkInterval, statusInterval, minPollInterval, backoff, deliveryAttempts, clock,
+          preferences, energy, runnerIdleRelease);
     }
 
     private static void positive(String field, Duration d) {

@@ -8,7 +8,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import com.fasterxml.jackson.databind.JsonNode;
 import org.idlegrid.client.cache.ModelCache;
+import org.idlegrid.client.control.ControlServer;
+import org.idlegrid.client.eligibility.PauseFlag;
+import org.idlegrid.json.Json;
 import org.idlegrid.client.eligibility.Eligibility;
 import org.idlegrid.client.identity.Enrollment;
 import org.idlegrid.client.identity.Identity;
@@ -34,7 +38,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>State folder layout: {@code device.key} (mode 600), {@code enrollment.json} (mode 600),
  * {@code models/} (cache by sha256), {@code outbox/} (signed results not yet acknowledged),
- * {@code status.json}, {@code paused} (present while paused).
+ * {@code status.json}, {@code paused} (present while paused), {@code control.json} (mode 600:
+ * the loopback control channel's port and token, while running), {@code preferences.properties}
+ * (the owner's, optional).
  */
 public final class DeviceClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DeviceClient.class);
@@ -51,6 +57,7 @@ public final class DeviceClient implements AutoCloseable {
   private final ScheduledExecutorService ticker;
   private final Thread worker;
   private final Enrollment enrollment;
+  private ControlServer control;
 
   private DeviceClient(ClientConfig config) throws IOException {
     if (System.getProperty("ai.djl.offline") == null) {
@@ -60,7 +67,8 @@ public final class DeviceClient implements AutoCloseable {
     this.key = Identity.deviceKey(config.stateDir());
     this.client = new CoordinatorClient(config.coordinator(), config.backoff(), stop, stop, config.clock());
     this.outbox = new Outbox(config.stateDir().resolve("outbox"));
-    this.status = new StatusReporter(config.stateDir(), config.clock(), client.base().toString(), outbox::size);
+    this.status = new StatusReporter(config.stateDir(), config.clock(), client.base().toString(), outbox::size,
+        config.policyName());
     int n = INSTANCES.incrementAndGet();
     AtomicInteger unitThreads = new AtomicInteger();
     this.pool = Executors.newFixedThreadPool(config.slots(), r -> daemon(r, "idlegrid-unit-" + n + "-" + unitThreads.incrementAndGet()));
@@ -77,9 +85,11 @@ public final class DeviceClient implements AutoCloseable {
     client.token(enrollment.token());
     status.deviceId(enrollment.deviceId());
     Ed25519.PublicKey coordinatorKey = Ed25519.PublicKey.fromBase64(enrollment.coordinatorKey());
-    ModelCache cache = new ModelCache(config.stateDir().resolve("models"), client, 5);
+    ModelCache cache = new ModelCache(config.stateDir().resolve("models"), client, 5,
+        (long) config.preferences().cacheDiskMb() << 20);
     this.runner = ModelRunner.lazy(config.threads());
     Eligibility eligibility = Eligibility.pausable(config.eligibility(), config.stateDir());
+    status.sources(eligibility::lastReadings, runner::loaded);
     WorkLoop loop = new WorkLoop(config, enrollment.deviceId(), eligibility, client, cache, runner, outbox,
         new ResultSigner(key.privateKey()), new AssignmentVerifier(coordinatorKey), stop, status, pool);
     this.worker = new Thread(loop, "idlegrid-work-" + n);
@@ -96,6 +106,15 @@ public final class DeviceClient implements AutoCloseable {
     DeviceClient c = new DeviceClient(config);
     c.ticker.scheduleWithFixedDelay(c.status::write, config.statusInterval().toMillis(),
         config.statusInterval().toMillis(), TimeUnit.MILLISECONDS);
+    long release = Math.max(1, Math.min(60_000, config.runnerIdleRelease().toMillis() / 2));
+    c.ticker.scheduleWithFixedDelay(() -> c.runner.releaseIdle(config.runnerIdleRelease()), release, release,
+        TimeUnit.MILLISECONDS);
+    try {
+      c.control = ControlServer.start(config.stateDir(), c.controlHandler());
+    } catch (IOException e) {
+      c.close();
+      throw e;
+    }
     c.worker.start();
     log.info("device {} working for {} (policy {}, {} slot(s))", c.enrollment.deviceId(), c.client.base(),
         config.policyName(), config.slots());
@@ -122,6 +141,34 @@ public final class DeviceClient implements AutoCloseable {
     Identity.save(config.stateDir(), e);
     log.info("enrolled with {} as device {} (owner {})", coordinator, r.deviceId(), owner);
     return e;
+  }
+
+  private ControlServer.Handler controlHandler() {
+    return new ControlServer.Handler() {
+      @Override
+      public JsonNode status() {
+        return Json.toTree(status.snapshot());
+      }
+
+      @Override
+      public void pause() throws IOException {
+        PauseFlag.pause(config.stateDir());
+        log.info("paused by the owner");
+        stop.wake();
+      }
+
+      @Override
+      public void resume() throws IOException {
+        PauseFlag.resume(config.stateDir());
+        log.info("resumed by the owner");
+        stop.wake();
+      }
+    };
+  }
+
+  /** The control channel's port (loopback), or -1 before it started. */
+  public int controlPort() {
+    return control == null ? -1 : control.port();
   }
 
   public String deviceId() {
@@ -182,6 +229,9 @@ public final class DeviceClient implements AutoCloseable {
     pool.shutdown();
     ticker.shutdownNow();
     runner.close();
+    if (control != null) {
+      control.close();
+    }
     if (!crash) {
       status.state(State.STOPPED, "stopped");
       status.write();

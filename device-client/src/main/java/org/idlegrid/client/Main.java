@@ -2,12 +2,16 @@ package org.idlegrid.client;
 
 import java.net.URI;
 import java.nio.file.Path;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
-import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.idlegrid.client.control.ControlClient;
 import org.idlegrid.client.eligibility.PauseFlag;
+import org.idlegrid.client.eligibility.Preferences;
 import org.idlegrid.client.net.CoordinatorException;
-import org.idlegrid.client.status.ClientStatus;
 import org.idlegrid.client.status.StatusFile;
 import org.idlegrid.json.Json;
 import picocli.CommandLine;
@@ -74,9 +78,42 @@ public final class Main implements Runnable {
     @Option(names = "--slots", defaultValue = "1", paramLabel = "N", description = "units run at once (default 1)")
     int slots;
 
-    @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
+    @Option(names = "--threads", paramLabel = "N",
         description = "ONNX Runtime threads per unit (default 0: the runtime's choice)")
-    int threads;
+    Integer threads;
+
+    @Option(names = "--idle-minutes", paramLabel = "MIN", description = "minutes without input before work starts (default 3)")
+    String idleMinutes;
+
+    @Option(names = "--require-ac", paramLabel = "BOOL", description = "work only on mains power (default true)")
+    String requireAc;
+
+    @Option(names = "--battery-floor", paramLabel = "PCT", description = "stop below this battery charge (default 50)")
+    String batteryFloor;
+
+    @Option(names = "--battery-resume-margin", paramLabel = "PCT",
+        description = "resume only at floor + this (default 5)")
+    String batteryResumeMargin;
+
+    @Option(names = "--max-cpu-share", paramLabel = "SHARE",
+        description = "other programs' CPU share (0..1 of all cores) above which work stops (default 0.25)")
+    String maxCpuShare;
+
+    @Option(names = "--max-temperature", paramLabel = "C", description = "CPU temperature limit in °C (default 85)")
+    String maxTemperature;
+
+    @Option(names = "--memory-mb", paramLabel = "MB", description = "the client's memory cap (default 0: none)")
+    String memoryMb;
+
+    @Option(names = "--cache-mb", paramLabel = "MB", description = "the model cache's disk cap (default 2048)")
+    String cacheMb;
+
+    @Option(names = "--windows", paramLabel = "HOURS",
+        description = "when work may run, e.g. \"Mon-Fri 18:00-08:00; Sat,Sun 00:00-24:00\" (default: any time)")
+    String windows;
+
+    @Option(names = "--metered-off", paramLabel = "BOOL", description = "no work on a metered network (default true)")
+    String meteredOff;
 
     @Option(names = "--enrollment-token", paramLabel = "T",
         description = "an admin-issued enrollment token, if the coordinator requires one")
@@ -86,8 +123,21 @@ public final class Main implements Runnable {
     public Integer call() throws Exception {
       ClientConfig config;
       try {
-        config = ClientConfig.builder(coordinator, state.dir).policy(policy).name(name).owner(owner)
-            .slots(slots).threads(threads).enrollmentToken(enrollmentToken).build();
+        Map<String, String> flags = new LinkedHashMap<>();
+        flags.put("idleMinutes", idleMinutes);
+        flags.put("requireAc", requireAc);
+        flags.put("batteryFloor", batteryFloor);
+        flags.put("batteryResumeMargin", batteryResumeMargin);
+        flags.put("maxCpuShare", maxCpuShare);
+        flags.put("maxTemperatureC", maxTemperature);
+        flags.put("memoryMb", memoryMb);
+        flags.put("cacheDiskMb", cacheMb);
+        flags.put("windows", windows);
+        flags.put("meteredOff", meteredOff);
+        flags.put("threads", threads == null ? null : threads.toString());
+        Preferences prefs = Preferences.load(state.dir, flags);
+        config = ClientConfig.builder(coordinator, state.dir).policy(policy).preferences(prefs).name(name).owner(owner)
+            .slots(slots).enrollmentToken(enrollmentToken).build();
       } catch (IllegalArgumentException e) {
         System.err.println("error: " + e.getMessage());
         return 2;
@@ -107,43 +157,50 @@ public final class Main implements Runnable {
     }
   }
 
-  @Command(name = "status", mixinStandardHelpOptions = true, description = "Show what the running client is doing.")
+  @Command(name = "status", mixinStandardHelpOptions = true, description = "Show what the running client is doing and why.")
   static final class Status implements Callable<Integer> {
     @CommandLine.Mixin
     StateDir state;
 
+    @Option(names = "--json", description = "print the full status as JSON")
+    boolean json;
+
     @Override
     public Integer call() throws Exception {
+      Optional<JsonNode> answer = ControlClient.send(state.dir, "status");
+      if (answer.isPresent()) {
+        JsonNode a = answer.get();
+        if (!a.path("ok").asBoolean()) {
+          System.err.println("error: " + a.path("error").asText() + ": " + a.path("message").asText());
+          return 1;
+        }
+        JsonNode st = a.get("status");
+        System.out.println(json ? Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(st) : StatusText.of(st));
+        return 0;
+      }
       var s = StatusFile.read(state.dir);
       if (s.isEmpty()) {
         System.out.println("no client has run with state dir " + state.dir);
         return 3;
       }
-      ClientStatus st = s.get();
-      System.out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(st));
-      Duration age = Duration.between(Instant.parse(st.updatedAt()), Instant.now());
-      if (PauseFlag.isPaused(state.dir)) {
-        System.out.println("paused (resume with: idlegrid-client resume --state-dir " + state.dir + ")");
-      }
-      if (st.state() == ClientStatus.State.STOPPED || age.toSeconds() > 30) {
-        System.out.println("not running (last update " + age.toSeconds() + " s ago)");
-        return 3;
-      }
-      return 0;
+      JsonNode st = Json.toTree(s.get());
+      System.out.println(json ? Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(st) : StatusText.of(st));
+      System.out.println("not running (last status written " + s.get().updatedAt() + ")"
+          + (PauseFlag.isPaused(state.dir) ? "; paused: it will start paused" : ""));
+      return 3;
     }
   }
 
   @Command(name = "pause", mixinStandardHelpOptions = true,
-      description = "Stop working (a running unit stops within a second and is handed back) until resume.")
+      description = "Stop working (a running unit stops within a second and is handed back) until resume; "
+          + "survives restarts.")
   static final class Pause implements Callable<Integer> {
     @CommandLine.Mixin
     StateDir state;
 
     @Override
     public Integer call() throws Exception {
-      PauseFlag.pause(state.dir);
-      System.out.println("paused: the client stops within a second and waits until resume");
-      return 0;
+      return toggle(state.dir, "pause");
     }
   }
 
@@ -154,9 +211,31 @@ public final class Main implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      boolean was = PauseFlag.resume(state.dir);
-      System.out.println(was ? "resumed" : "was not paused");
+      return toggle(state.dir, "resume");
+    }
+  }
+
+  /** Through the running client's control channel; with none running, the flag file directly. */
+  static int toggle(Path dir, String command) throws Exception {
+    Optional<JsonNode> answer = ControlClient.send(dir, command);
+    if (answer.isPresent()) {
+      JsonNode a = answer.get();
+      if (!a.path("ok").asBoolean()) {
+        System.err.println("error: " + a.path("error").asText() + ": " + a.path("message").asText());
+        return 1;
+      }
+      System.out.println(command.equals("pause")
+          ? "paused: the client stops within a second and waits until resume"
+          : "resumed");
       return 0;
     }
+    if (command.equals("pause")) {
+      PauseFlag.pause(dir);
+      System.out.println("paused (no client is running: it will start paused)");
+    } else {
+      boolean was = PauseFlag.resume(dir);
+      System.out.println(was ? "resumed (no client is running)" : "was not paused");
+    }
+    return 0;
   }
 }

@@ -4,7 +4,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+import org.idlegrid.client.eligibility.PauseFlag;
+import org.idlegrid.client.probe.Readings;
 import org.idlegrid.client.status.ClientStatus;
 import org.idlegrid.client.status.ClientStatus.CurrentUnit;
 import org.idlegrid.client.status.ClientStatus.State;
@@ -20,7 +24,11 @@ final class StatusReporter {
   private final Clock clock;
   private final String coordinator;
   private final IntSupplier outboxSize;
+  private final String policy;
   private volatile String deviceId;
+  private volatile Supplier<Readings> readings = () -> null;
+  private volatile BooleanSupplier runtimeLoaded = () -> false;
+  private volatile Double credit;
   private State state = State.STARTING;
   private String reason = "starting";
   private CurrentUnit unit;
@@ -28,8 +36,9 @@ final class StatusReporter {
   private long done;
   private long aborted;
 
-  StatusReporter(Path stateDir, Clock clock, String coordinator, IntSupplier outboxSize) {
+  StatusReporter(Path stateDir, Clock clock, String coordinator, IntSupplier outboxSize, String policy) {
     this.stateDir = stateDir;
+    this.policy = policy;
     this.clock = clock;
     this.coordinator = coordinator;
     this.outboxSize = outboxSize;
@@ -37,6 +46,15 @@ final class StatusReporter {
 
   void deviceId(String id) {
     deviceId = id;
+  }
+
+  void sources(Supplier<Readings> readings, BooleanSupplier runtimeLoaded) {
+    this.readings = readings;
+    this.runtimeLoaded = runtimeLoaded;
+  }
+
+  void credit(Double credit) {
+    this.credit = credit;
   }
 
   /** Sets the state; logs and writes the file if it changed. */
@@ -72,7 +90,8 @@ final class StatusReporter {
 
   synchronized ClientStatus snapshot() {
     return new ClientStatus(state, reason, coordinator, deviceId, unit, running, outboxSize.getAsInt(), done, aborted,
-        ProcessHandle.current().pid(), clock.instant().toString());
+        ProcessHandle.current().pid(), clock.instant().toString(), policy, PauseFlag.isPaused(stateDir),
+        runtimeLoaded.getAsBoolean(), credit, readings.get());
   }
 
   void write() {

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -23,6 +24,8 @@ import org.idlegrid.client.net.CoordinatorException;
 import org.idlegrid.client.net.StopSignal;
 import org.idlegrid.client.net.TransientFailure;
 import org.idlegrid.client.outbox.Outbox;
+import org.idlegrid.client.probe.EnergyMeter;
+import org.idlegrid.client.probe.ProcessMemory;
 import org.idlegrid.client.runner.ModelRunner;
 import org.idlegrid.client.runner.RunnerException;
 import org.idlegrid.client.runner.UnitCancelledException;
@@ -52,8 +55,8 @@ import org.slf4j.LoggerFactory;
  *       hash and size did; failures are refused and reported as {@code error: <what>}.
  *   <li>A result is durable in the outbox before its first upload and leaves it only on an
  *       answer from the coordinator (see {@link #deliverOutbox()}).
- *   <li>No busy polling: at least {@code minPollInterval} between work requests, backoff after
- *       failures.
+ *   <li>No busy polling: at least {@code minPollInterval} between work requests that found no
+ *       work, backoff after failures; a device that just finished work asks again at once.
  *   <li>A graceful stop aborts running units with {@code shutdown}; a crash sends nothing.
  * </ul>
  */
@@ -78,6 +81,7 @@ final class WorkLoop implements Runnable {
   private final ExecutorService pool;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private int failures;
+  private boolean memoryCapHit;
   private long lastPoll = Long.MIN_VALUE;
 
   WorkLoop(ClientConfig config, String deviceId, Eligibility eligibility, CoordinatorClient client, ModelCache cache,
@@ -106,14 +110,14 @@ final class WorkLoop implements Runnable {
         Decision d = eligibility.check();
         if (!d.run()) {
           status.state(State.INELIGIBLE, d.reason());
-          stop.sleep(config.checkInterval());
+          stop.sleep(config.checkInterval().multipliedBy(5));
           continue;
         }
         if (outbox.size() > 0) {
           deliverOutbox();
         }
         if (!lastPollHadWork) {
-          pace();
+          pace(); // only an empty answer spaces polls: a device with work asks again at once
         }
         List<Assignment> work = poll();
         lastPollHadWork = !work.isEmpty();
@@ -233,6 +237,14 @@ final class WorkLoop implements Runnable {
         if (!now.run()) {
           reason = now.reason();
           status.state(State.INELIGIBLE, reason);
+        } else {
+          long rss = ProcessMemory.rssMb();
+          int cap = config.preferences().memoryMb();
+          if (cap > 0 && rss > cap) {
+            reason = "memory-cap: the client uses " + rss + " MB, over the owner's cap of " + cap + " MB (memoryMb)";
+            memoryCapHit = true;
+            status.state(State.BACKING_OFF, reason);
+          }
         }
       }
       if (reason != null) {
@@ -245,6 +257,9 @@ final class WorkLoop implements Runnable {
       }
     }
     status.units(null, 0);
+    if (memoryCapHit) {
+      runner.releaseIdle(Duration.ZERO);
+    }
     for (int i = 0; i < units.size(); i++) {
       Unit u = units.get(i);
       Outcome o = futures.get(i).join();
@@ -266,6 +281,10 @@ final class WorkLoop implements Runnable {
         default -> throw new AssertionError(o);
       }
     }
+    if (memoryCapHit) {
+      memoryCapHit = false;
+      stop.sleep(config.backoff().max()); // the next unit is likely as big: let the grid give it to another device
+    }
   }
 
   /** Runs on a pool thread; never throws. */
@@ -277,14 +296,27 @@ final class WorkLoop implements Runnable {
       }
       long t0 = System.nanoTime();
       LocalModel model = cache.get(a.model());
-      List<JsonNode> records = a.records() != null ? a.records() : fetchInput(a.inputUrl());
-      List<JsonNode> outputs = runner.run(model, records, () -> u.cancelReason != null || stop.stopped());
+      List<JsonNode> outputs;
+      List<JsonNode> records;
+      Double energyJ = null;
+      try {
+        records = a.records() != null ? a.records() : fetchInput(a.inputUrl());
+        EnergyMeter.Sample e0 = config.slots() == 1 ? config.energy().sample() : null;
+        outputs = runner.run(model, records, () -> u.cancelReason != null || stop.stopped());
+        OptionalDouble joules = EnergyMeter.joules(e0, e0 == null ? null : config.energy().sample());
+        if (joules.isPresent()) {
+          energyJ = Math.round(joules.getAsDouble() * 1000) / 1000.0;
+        }
+      } finally {
+        cache.release(model);
+      }
       if (outputs.size() != records.size()) {
         return new Outcome(Kind.FAILED, "the runner returned " + outputs.size() + " outputs for " + records.size() + " records");
       }
       long elapsedMs = (System.nanoTime() - t0) / 1_000_000;
-      outbox.put(a.assignmentId(), signer.sign(a.assignmentId(), outputs, elapsedMs, null));
-      log.info("unit {} done: {} records in {} ms", a.assignmentId(), records.size(), elapsedMs);
+      outbox.put(a.assignmentId(), signer.sign(a.assignmentId(), outputs, elapsedMs, energyJ));
+      log.info("unit {} done: {} records in {} ms{}", a.assignmentId(), records.size(), elapsedMs,
+          energyJ == null ? "" : ", " + energyJ + " J");
       return new Outcome(Kind.DONE, null);
     } catch (UnitCancelledException | StopSignal.Stopped e) {
       return new Outcome(Kind.CANCELLED, u.cancelReason != null ? u.cancelReason : "shutdown");

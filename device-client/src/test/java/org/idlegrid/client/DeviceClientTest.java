@@ -8,6 +8,7 @@ import static org.idlegrid.client.testing.FakeCoordinator.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -282,10 +283,18 @@ class DeviceClientTest {
   }
 
   @Test
-  void idleAndChargingPolicyRefusesWhenItCannotTellAndAsksForNoWork() throws Exception {
-    client = DeviceClient.start(config().policy("idle-and-charging").build());
+  void ownerPolicyRefusesWhenItCannotTellThePowerSourceAsksForNoWorkAndShowsItsReadings() throws Exception {
+    var probes = new org.idlegrid.client.probe.Probes(
+        org.idlegrid.client.probe.PowerProbe.unknown("no power_supply in sysfs, no upower"),
+        () -> org.idlegrid.client.probe.IdleProbe.Idle.of(Duration.ofHours(1), "test"),
+        () -> new org.idlegrid.client.probe.LoadProbe.Load(0.0, 0.0, "test"),
+        org.idlegrid.client.probe.ThermalProbe.unknown("none"), () -> null);
+    var policy = new org.idlegrid.client.eligibility.OwnerPolicy(probes,
+        org.idlegrid.client.eligibility.Preferences.defaults(), java.time.Clock.systemUTC());
+    client = DeviceClient.start(config().eligibility(policy).build());
     eventually(5_000, "reason shown", () -> client.status().state() == ClientStatus.State.INELIGIBLE);
-    assertTrue(client.status().reason().contains("cannot tell whether the device is"), client.status().reason());
+    assertTrue(client.status().reason().startsWith("cannot tell whether the device is on AC power"), client.status().reason());
+    assertEquals("no power_supply in sysfs, no upower", client.status().readings().power().detail());
     assertNotNull(client.deviceId());
     assertTrue(coordinator.requests(FakeCoordinator.WORK).isEmpty());
   }
@@ -327,5 +336,83 @@ class DeviceClientTest {
     JsonNode last = Json.tree(polls.get(polls.size() - 1).getBodyAsString());
     assertEquals(mlp.id(), last.get("cachedModels").get(0).asText());
     assertEquals(1000, last.get("waitMs").asInt());
+  }
+
+  @Test
+  void ineligibilityStopsALongRealUnitWithinSecondsAbortsItAndTheUnitNeverCompletes() throws Exception {
+    Path archive = org.idlegrid.client.runner.TextModelArchive.fromMiniLmJarResources(state.resolveSibling(
+        state.getFileName() + "-minilm.zip"));
+    ModelRef minilm = coordinator.model(Files.readAllBytes(archive));
+    List<JsonNode> texts = new java.util.ArrayList<>();
+    for (int i = 0; i < 4000; i++) {
+      texts.add(Json.tree("{\"text\":\"record " + i + ": a volunteer grid computes embeddings only while the owner is"
+          + " away, the machine is on mains power and nothing else needs the processor\"}"));
+    }
+    coordinator.offer(coordinator.signed(coordinator.assignment("long-1", minilm, texts, Instant.now().plusSeconds(600))));
+    client = DeviceClient.start(config().build());
+    assertFalse(client.status().runtimeLoaded(), "no inference runtime before work arrives");
+    eventually(30_000, "inference running", () -> client.status().runtimeLoaded()
+        && client.status().state() == ClientStatus.State.WORKING);
+    Thread.sleep(1000); // well inside the unit: 4000 records take far longer than this
+    long t0 = System.nanoTime();
+    eligibility.set(Decision.refuse("user-active"));
+    eventually(10_000, "abort reported", () -> coordinator.aborts("long-1").size() == 1);
+    long stopMs = (System.nanoTime() - t0) / 1_000_000;
+    assertTrue(stopMs < 5_000, "stopped and reported in " + stopMs + " ms");
+    assertEquals("user-active", Json.tree(coordinator.aborts("long-1").get(0).getBodyAsString()).get("reason").asText());
+    assertEquals(ClientStatus.State.INELIGIBLE, client.status().state());
+    assertEquals(1, client.status().unitsAborted());
+    Thread.sleep(500);
+    assertTrue(coordinator.results("long-1").isEmpty(), "the unit never completed");
+    assertEquals(0, client.status().outbox());
+    assertEquals(0, client.status().resultsDone());
+  }
+
+  @Test
+  void pauseAndResumeCommandsReachTheRunningClientOverItsControlChannel() throws Exception {
+    client = DeviceClient.start(config().build());
+    eventually(5_000, "polling", () -> !coordinator.requests(FakeCoordinator.WORK).isEmpty());
+    assertTrue(client.controlPort() > 0);
+    assertEquals(0, Main.execute("pause", "--state-dir", state.toString()));
+    eventually(5_000, "paused", () -> "paused".equals(client.status().reason()));
+    assertTrue(client.status().paused());
+    assertTrue(PauseFlag.isPaused(state), "the pause survives a restart");
+    int polls = coordinator.requests(FakeCoordinator.WORK).size();
+    assertEquals(0, Main.execute("status", "--state-dir", state.toString()), "a running client answers");
+    Thread.sleep(200);
+    assertEquals(polls, coordinator.requests(FakeCoordinator.WORK).size(), "no work requests while paused");
+    assertEquals(0, Main.execute("resume", "--state-dir", state.toString()));
+    eventually(5_000, "asks for work again", () -> coordinator.requests(FakeCoordinator.WORK).size() > polls);
+    client.close();
+    assertFalse(Files.exists(state.resolve("control.json")), "removed on a clean stop");
+    assertEquals(3, Main.execute("status", "--state-dir", state.toString()), "not running");
+    client = null;
+  }
+
+  @Test
+  void theInferenceRuntimeIsReleasedAfterAWhileWithoutWork() throws Exception {
+    coordinator.offer(coordinator.signed(assignment("r-1")));
+    client = DeviceClient.start(config().runnerIdleRelease(Duration.ofMillis(300)).build());
+    eventually(20_000, "result uploaded", () -> coordinator.results("r-1").size() == 1);
+    eventually(5_000, "runtime released", () -> !client.status().runtimeLoaded());
+  }
+
+  @Test
+  void energyMeasuredByRaplTravelsWithTheResultAndIsAbsentWithoutIt() throws Exception {
+    Path rapl = state.resolveSibling(state.getFileName() + "-powercap").resolve("intel-rapl:0");
+    Files.createDirectories(rapl);
+    Files.writeString(rapl.resolve("energy_uj"), "5000000\n");
+    Files.writeString(rapl.resolve("max_energy_range_uj"), "262143328850\n");
+    coordinator.offer(coordinator.signed(assignment("e-1")));
+    client = DeviceClient.start(config().energy(new org.idlegrid.client.probe.EnergyMeter(rapl.getParent())).build());
+    eventually(20_000, "result uploaded", () -> coordinator.results("e-1").size() == 1);
+    JsonNode result = Json.tree(coordinator.results("e-1").get(0).getBodyAsString());
+    assertTrue(result.get("energyJ").isNumber(), result.toString());
+    assertTrue(client.publicKey().verifyJson((ObjectNode) result), "energyJ is covered by the signature");
+    client.close();
+    coordinator.offer(coordinator.signed(assignment("e-2")));
+    client = DeviceClient.start(config().energy(new org.idlegrid.client.probe.EnergyMeter(state.resolve("none"))).build());
+    eventually(20_000, "result uploaded", () -> coordinator.results("e-2").size() == 1);
+    assertNull(Json.tree(coordinator.results("e-2").get(0).getBodyAsString()).get("energyJ"));
   }
 }

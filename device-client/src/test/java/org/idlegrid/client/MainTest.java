@@ -17,7 +17,15 @@ class MainTest {
   Path state;
 
   @Test
-  void pauseAndResumeToggleThePauseFlag() {
+  void preferencesFlagsAreValidatedNamingTheField() {
+    assertEquals(2, Main.execute("run", "--coordinator", "http://127.0.0.1:1", "--state-dir", state.toString(),
+        "--battery-floor", "120"));
+    assertEquals(2, Main.execute("run", "--coordinator", "http://127.0.0.1:1", "--state-dir", state.toString(),
+        "--windows", "whenever"));
+  }
+
+  @Test
+  void pauseAndResumeWithNoClientRunningToggleThePauseFlag() {
     assertEquals(0, Main.execute("pause", "--state-dir", state.toString()));
     assertTrue(Files.exists(state.resolve("paused")));
     assertEquals(0, Main.execute("resume", "--state-dir", state.toString()));

@@ -187,7 +187,7 @@ class GridIntegrationTest {
   @Test
   void aResultComputedBeforeACrashIsDeliveredOnceAfterTheClientRestarts() throws Exception {
     try (Grid grid = new Grid(dir, Duration.ofMinutes(5))) {
-      grid.uploadModel("digits-mlp", Files.readAllBytes(Grid.MODELS.resolve("digits-mlp.onnx")));
+      String model = grid.uploadModel("digits-mlp", Files.readAllBytes(Grid.MODELS.resolve("digits-mlp.onnx")));
       String job = grid.submit("{\"model\":\"digits-mlp\",\"records\":[" + firstDigits(10)
           + "],\"unitSize\":10,\"verification\":{\"replicas\":1,\"quorum\":1,\"maxReplicas\":1}}");
       // the coordinator goes away while the unit is out: the client computes and cannot upload
@@ -196,6 +196,9 @@ class GridIntegrationTest {
       DeviceClient first = grid.client("crashy");
       Grid.await("the unit to be issued", Duration.ofSeconds(30), () ->
           !grid.query("SELECT id FROM assignments WHERE job_id = ?", job).isEmpty());
+      // the model is fetched from the coordinator: stop it only once the client has it
+      Path cached = grid.clientDir("crashy").resolve("models").resolve(model.substring("sha256:".length()));
+      Grid.await("the model to be cached", Duration.ofSeconds(30), () -> Files.exists(cached));
       grid.stopCoordinator();
       Path outbox = grid.clientDir("crashy").resolve("outbox");
       Grid.await("the result to reach the outbox", Duration.ofSeconds(30), () -> {

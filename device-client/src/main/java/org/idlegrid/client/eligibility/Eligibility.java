@@ -1,6 +1,8 @@
 package org.idlegrid.client.eligibility;
 
 import java.nio.file.Path;
+import java.time.Clock;
+import org.idlegrid.client.probe.Readings;
 
 /**
  * The client's promise to the device owner, behind one small interface: work runs only while
@@ -12,26 +14,52 @@ import java.nio.file.Path;
 public interface Eligibility {
   Decision check();
 
+  /** What the last check saw, for {@code status}; null when this eligibility reads no probes. */
+  default Readings lastReadings() {
+    return null;
+  }
+
   /** For dedicated machines and tests: always eligible. */
   static Eligibility always() {
     return Decision::eligible;
   }
 
+  /** The policy by its command-line name, with default preferences. */
+  static Eligibility forPolicy(String policy) {
+    return forPolicy(policy, Preferences.defaults(), Clock.systemUTC());
+  }
+
   /**
    * The policy by its command-line name: {@code always} or {@code idle-and-charging} (the
-   * default, with the real probes of this OS).
+   * default: this OS's probes under the owner's preferences).
    */
-  static Eligibility forPolicy(String policy) {
-    return switch (policy) {
+  static Eligibility forPolicy(String policy, Preferences preferences, Clock clock) {
+    return switch (checkName(policy)) {
       case "always" -> always();
-      case "idle-and-charging" -> IdleAndCharging.forThisOs();
-      default -> throw new IllegalArgumentException(
-          "policy: unknown policy '" + policy + "' (use idle-and-charging or always)");
+      default -> OwnerPolicy.forThisOs(preferences, clock);
     };
+  }
+
+  /** Returns the name if it is a policy, else throws naming the field. */
+  static String checkName(String policy) {
+    if (!"always".equals(policy) && !"idle-and-charging".equals(policy)) {
+      throw new IllegalArgumentException("policy: unknown policy '" + policy + "' (use idle-and-charging or always)");
+    }
+    return policy;
   }
 
   /** {@code inner}, refused with reason {@code paused} while {@code stateDir/paused} exists. */
   static Eligibility pausable(Eligibility inner, Path stateDir) {
-    return () -> PauseFlag.isPaused(stateDir) ? Decision.refuse(PauseFlag.REASON) : inner.check();
+    return new Eligibility() {
+      @Override
+      public Decision check() {
+        return PauseFlag.isPaused(stateDir) ? Decision.refuse(PauseFlag.REASON) : inner.check();
+      }
+
+      @Override
+      public Readings lastReadings() {
+        return inner.lastReadings();
+      }
+    };
   }
 }

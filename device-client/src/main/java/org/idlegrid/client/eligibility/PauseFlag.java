@@ -7,10 +7,11 @@ import java.nio.file.Path;
 import java.time.Instant;
 
 /**
- * {@code pause}/{@code resume} for now: the file {@code <state-dir>/paused}. The running client's
- * eligibility check sees it within a second and treats it exactly like the device becoming
- * ineligible (stop, abort with reason {@code paused}, wait). A later loopback control channel
- * replaces this file.
+ * The pause switch: the file {@code <state-dir>/paused}, so a pause survives restarts. The
+ * {@code pause}/{@code resume} commands set it through the running client's control channel
+ * (which also wakes the client at once) or, with no client running, directly. The eligibility
+ * check sees it within a second and treats it exactly like the device becoming ineligible (stop,
+ * abort with reason {@code paused}, wait).
  */
 public final class PauseFlag {
   public static final String FILE = "paused";

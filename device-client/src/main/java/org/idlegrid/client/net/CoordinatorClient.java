@@ -68,6 +68,8 @@ public final class CoordinatorClient {
   private final Clock clock;
   private final Set<Closeable> inflight = ConcurrentHashMap.newKeySet();
   private volatile String token;
+  private volatile Duration callTimeout = CALL_TIMEOUT;
+  private volatile Duration pollMargin = Duration.ofSeconds(15);
 
   public CoordinatorClient(URI coordinator, Backoff backoff, Sleeper sleeper, StopSignal stop, Clock clock) {
     this.base = normalize(coordinator);
@@ -96,6 +98,16 @@ public final class CoordinatorClient {
     return base;
   }
 
+  /**
+   * How long one call may take (default 30 s) and how long past its {@code waitMs} a long poll
+   * may stay silent (default 15 s); a coordinator that stalls longer is treated like a dropped
+   * connection: retried with backoff.
+   */
+  public void timeouts(Duration call, Duration pollMargin) {
+    this.callTimeout = call;
+    this.pollMargin = pollMargin;
+  }
+
   /** Sets the bearer token for every later call (after enrollment). */
   public void token(String token) {
     this.token = token;
@@ -113,11 +125,11 @@ public final class CoordinatorClient {
   // ---------------------------------------------------------------- calls
 
   public EnrollResponse enroll(EnrollRequest request, int maxAttempts) {
-    HttpRequest req = post(api("/devices"), Json.writeBytes(request), CALL_TIMEOUT);
+    HttpRequest req = post(api("/devices"), Json.writeBytes(request), callTimeout);
     return withRetries("enroll", maxAttempts, false, lastChance -> {
       Answer a = sendJson(req, lastChance);
       if (a.status == 200 || a.status == 201) {
-        return Json.read(a.body, EnrollResponse.class);
+        return Json.convert(parsed(a.body, "enrollment answer"), EnrollResponse.class);
       }
       throw a.failure("enroll");
     });
@@ -128,7 +140,7 @@ public final class CoordinatorClient {
    * tree), or empty on 204.
    */
   public Optional<JsonNode> work(String deviceId, WorkRequest request, int maxAttempts) {
-    Duration timeout = Duration.ofMillis(request.waitMs()).plus(Duration.ofSeconds(15));
+    Duration timeout = Duration.ofMillis(request.waitMs()).plus(pollMargin);
     HttpRequest req = post(api("/devices/" + deviceId + "/work"), Json.writeBytes(request), timeout);
     return withRetries("work request", maxAttempts, false, lastChance -> {
       Answer a = sendJson(req, lastChance);
@@ -136,7 +148,7 @@ public final class CoordinatorClient {
         return Optional.<JsonNode>empty();
       }
       if (a.status == 200) {
-        return Optional.of(Json.tree(a.body));
+        return Optional.of(parsed(a.body, "work answer"));
       }
       throw a.failure("work request");
     });
@@ -182,7 +194,7 @@ public final class CoordinatorClient {
   /** The bytes at {@code url} (for inputUrl), at most {@code maxBytes}. */
   public byte[] fetch(String url, long maxBytes, int maxAttempts) {
     URI uri = resolve(url);
-    HttpRequest req = request(uri, CALL_TIMEOUT).GET().build();
+    HttpRequest req = request(uri, callTimeout).GET().build();
     return withRetries("fetch " + uri, maxAttempts, false, lastChance -> {
       HttpResponse<InputStream> r = send(req, lastChance);
       try (InputStream in = r.body()) {
@@ -200,7 +212,7 @@ public final class CoordinatorClient {
    * answer that is not transient (200 accepted, 409 already returned, 404, 403...).
    */
   public int submitResult(String assignmentId, byte[] signedJson, int maxAttempts) {
-    HttpRequest req = post(api("/assignments/" + assignmentId + "/result"), signedJson, CALL_TIMEOUT);
+    HttpRequest req = post(api("/assignments/" + assignmentId + "/result"), signedJson, callTimeout);
     return withRetries("result " + assignmentId, maxAttempts, false, lastChance -> {
       Answer a = sendJson(req, lastChance);
       if (a.status / 100 == 2 || (a.status / 100 == 4 && a.status != 429)) {
@@ -219,7 +231,7 @@ public final class CoordinatorClient {
       return false;
     }
     HttpRequest req = post(api("/assignments/" + assignmentId + "/abort"),
-        Json.writeBytes(new AbortRequest(reason)), Duration.ofSeconds(stop.stopped() ? 3 : 30));
+        Json.writeBytes(new AbortRequest(reason)), stop.stopped() ? Duration.ofSeconds(3) : callTimeout);
     try {
       return withRetries("abort " + assignmentId, maxAttempts, true, lastChance -> {
         Answer a = sendJson(req, lastChance);
@@ -321,6 +333,15 @@ public final class CoordinatorClient {
       throw a;
     }
     return a;
+  }
+
+  /** A 2xx body that is not JSON (cut short by a proxy, garbage): a transient failure, retried. */
+  private static JsonNode parsed(byte[] body, String what) throws IOException {
+    try {
+      return Json.tree(body);
+    } catch (Json.JsonException e) {
+      throw new IOException(what + " is not complete JSON (" + body.length + " bytes): " + e.getMessage(), e);
+    }
   }
 
   private void cancelInflight() {

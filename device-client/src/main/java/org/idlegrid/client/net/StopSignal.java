@@ -16,6 +16,7 @@ public final class StopSignal implements Sleeper {
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private volatile boolean stopped;
   private volatile boolean crashed;
+  private long wakeups;
 
   /** Thrown from waits and network calls once the client is stopping. */
   public static final class Stopped extends RuntimeException {
@@ -56,6 +57,12 @@ public final class StopSignal implements Sleeper {
     listeners.forEach(Runnable::run);
   }
 
+  /** Ends the current {@link #sleep} early without stopping (the owner paused or resumed). */
+  public synchronized void wake() {
+    wakeups++;
+    notifyAll();
+  }
+
   public void crash() {
     crashed = true;
     stop();
@@ -65,9 +72,10 @@ public final class StopSignal implements Sleeper {
   public void sleep(Duration duration) {
     long end = System.nanoTime() + duration.toNanos();
     synchronized (this) {
+      long woken = wakeups;
       while (!stopped) {
         long left = end - System.nanoTime();
-        if (left <= 0) {
+        if (left <= 0 || wakeups != woken) {
           return;
         }
         try {

@@ -17,6 +17,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import org.idlegrid.client.cache.LocalModel;
 import org.idlegrid.protocol.Engines;
@@ -36,16 +43,31 @@ import org.slf4j.LoggerFactory;
  * accepted: DJL options like {@code option.customOpLibrary} would load native code and
  * {@code option.profilerOutput} would write files, and only the one translator factory is
  * allowed.
+ *
+ * <p>Stopping within a second: a native ONNX Runtime call cannot be interrupted through DJL
+ * (DJL does not expose ORT's RunOptions terminate flag). So the model runs on an inference
+ * thread of its own and the caller waits on it, polling {@code cancelled} every
+ * {@value #POLL_MS} ms: on cancel, {@link #run} throws {@link UnitCancelledException} at once;
+ * the inference thread sees the same flag before its next chunk (or record) and ends there,
+ * releasing the model only then (an entry is closed only when its last user is done, so native
+ * memory is never freed under a running call). Work left over is at most one chunk of
+ * {@link ModelRunner#CHUNK} records.
  */
 final class DjlRunner implements ModelRunner {
   private static final Logger log = LoggerFactory.getLogger(DjlRunner.class);
   static final int KEEP = 2;
+  static final long POLL_MS = 50;
   static final String TEXT_EMBEDDING_FACTORY = "ai.djl.huggingface.translator.TextEmbeddingTranslatorFactory";
   private static final Set<String> ALLOWED_KEYS = Set.of(
       "engine", "translatorFactory", "includeTokenTypes", "pooling", "normalize", "maxLength",
       "truncation", "padding", "addSpecialTokens", "doLowerCase", "modelName", "option.modelName");
 
   private final Map<String, Object> options;
+  private final ExecutorService inference = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "idlegrid-inference");
+    t.setDaemon(true);
+    return t;
+  });
   private final LinkedHashMap<String, Entry> loaded = new LinkedHashMap<>(4, 0.75f, true);
 
   /** A loaded model with its users: an evicted model is closed when its last user is done. */
@@ -84,10 +106,40 @@ final class DjlRunner implements ModelRunner {
   public List<JsonNode> run(LocalModel model, List<JsonNode> records, BooleanSupplier cancelled)
       throws UnitCancelledException, RunnerException {
     Entry e = acquire(model);
+    Future<List<JsonNode>> f;
     try {
-      return e.model.run(records, cancelled);
-    } finally {
+      f = inference.submit(() -> {
+        try {
+          return e.model.run(records, cancelled);
+        } finally {
+          release(e);
+        }
+      });
+    } catch (RejectedExecutionException x) {
       release(e);
+      throw new RunnerException("the runner is closed");
+    }
+    while (true) {
+      if (cancelled.getAsBoolean()) {
+        throw new UnitCancelledException(); // the inference thread ends before its next chunk
+      }
+      try {
+        return f.get(POLL_MS, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException t) {
+        // poll the flag again
+      } catch (InterruptedException t) {
+        Thread.currentThread().interrupt();
+        throw new UnitCancelledException();
+      } catch (ExecutionException x) {
+        Throwable c = x.getCause();
+        if (c instanceof UnitCancelledException u) {
+          throw u;
+        }
+        if (c instanceof RunnerException r) {
+          throw r;
+        }
+        throw new RunnerException("inference failed: " + TensorModel.rootMessage(c), c);
+      }
     }
   }
 
@@ -181,6 +233,7 @@ final class DjlRunner implements ModelRunner {
 
   @Override
   public synchronized void close() {
+    inference.shutdown();
     for (Entry e : loaded.values()) {
       e.evicted = true;
       release(e, 0);

@@ -1,6 +1,7 @@
 package org.idlegrid.client.runner;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.idlegrid.client.cache.LocalModel;
@@ -23,6 +24,19 @@ public interface ModelRunner extends AutoCloseable {
 
   @Override
   void close();
+
+  /** Whether an inference runtime is in memory now. */
+  default boolean loaded() {
+    return true;
+  }
+
+  /**
+   * Closes the inference runtime's models if no unit ran for {@code idleFor} (the next unit
+   * loads them again); returns whether it did.
+   */
+  default boolean releaseIdle(Duration idleFor) {
+    return false;
+  }
 
   /**
    * A runner that loads DJL (and the ONNX Runtime native library) only when the first unit

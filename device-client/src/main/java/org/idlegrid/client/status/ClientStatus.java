@@ -1,9 +1,13 @@
 package org.idlegrid.client.status;
 
+import org.idlegrid.client.probe.Readings;
+
 /**
- * What the running client reports in {@code <state-dir>/status.json}. {@code state} is one of
- * {@link State}; {@code reason} says why (for example why it is not eligible);
- * {@code currentUnit} is null while no unit runs.
+ * What the running client reports (the control channel's {@code status} and
+ * {@code <state-dir>/status.json}). {@code state} is one of {@link State}; {@code reason} says why
+ * (for example why it is not eligible); {@code currentUnit} is null while no unit runs;
+ * {@code readings} is what the eligibility probes saw last (null for the {@code always} policy);
+ * {@code credit} is null unless the coordinator tells devices their credit.
  */
 public record ClientStatus(
     State state,
@@ -16,7 +20,12 @@ public record ClientStatus(
     long resultsDone,
     long unitsAborted,
     long pid,
-    String updatedAt) {
+    String updatedAt,
+    String policy,
+    boolean paused,
+    boolean runtimeLoaded,
+    Double credit,
+    Readings readings) {
 
   public enum State { STARTING, ENROLLING, WAITING_FOR_WORK, WORKING, INELIGIBLE, BACKING_OFF, STOPPED }
 

@@ -137,4 +137,31 @@ class ModelCacheTest {
     assertThrows(ModelRejectedException.class, () -> cache.get(new ModelRef("md5:abc", "/x", "OnnxRuntime", 3)));
     assertEquals(0, downloads());
   }
+
+  @Test
+  void leastRecentlyUsedModelsAreEvictedUnderTheDiskCapButNeverOneInUse() throws Exception {
+    StopSignal stop = new StopSignal();
+    CoordinatorClient client = new CoordinatorClient(server.url(), Backoff.of(Duration.ofMillis(1), Duration.ofMillis(2)),
+        stop, stop, Clock.systemUTC());
+    ModelCache capped = new ModelCache(dir.resolve("capped"), client, 2, 250_000);
+    byte[][] blobs = new byte[4][];
+    ModelRef[] refs = new ModelRef[4];
+    for (int i = 0; i < 4; i++) {
+      blobs[i] = new byte[100_000];
+      new java.util.Random(i).nextBytes(blobs[i]);
+      refs[i] = server.model(blobs[i]);
+    }
+    capped.release(capped.get(refs[0]));
+    LocalModel b = capped.get(refs[1]); // kept in use
+    capped.release(capped.get(refs[0])); // 0 is now more recently used than 1
+    capped.release(capped.get(refs[2])); // 300 kB > 250 kB: the LRU model not in use goes... 1 is pinned, so 0
+    assertEquals(List.of(refs[1].id(), refs[2].id()).stream().sorted().toList(), capped.cachedIds());
+    assertTrue(capped.size() <= 250_000);
+    capped.release(b);
+    capped.release(capped.get(refs[3])); // now 1 is the least recently used and free
+    assertEquals(List.of(refs[2].id(), refs[3].id()).stream().sorted().toList(), capped.cachedIds());
+    ModelRef huge = server.model(new byte[300_000]);
+    var e = assertThrows(ModelRejectedException.class, () -> capped.get(huge));
+    assertTrue(e.getMessage().contains("cache cap"), e.getMessage());
+  }
 }

@@ -219,4 +219,62 @@ class CoordinatorClientTest {
     assertTrue(thrown.get() instanceof StopSignal.Stopped, String.valueOf(thrown.get()));
     assertTrue(slept.isEmpty(), "a stop is not retried");
   }
+
+  @Test
+  void aStalledUploadTimesOutAndIsRetried() {
+    client.timeouts(Duration.ofMillis(300), Duration.ofMillis(300));
+    failThenSucceed(1, aResponse().withStatus(200).withFixedDelay(5_000)); // answers, but far too late
+    long t0 = System.nanoTime();
+    assertEquals(200, client.submitResult("a-1", "{}".getBytes(), 3));
+    assertTrue((System.nanoTime() - t0) / 1_000_000 < 4_000, "did not wait for the stalled answer");
+    server.verify(2, postRequestedFor(urlEqualTo(RESULT)));
+    assertEquals(1, slept.size());
+  }
+
+  @Test
+  void aLongPollThatStaysSilentPastItsWaitIsDroppedAndRetried() {
+    client.timeouts(Duration.ofMillis(300), Duration.ofMillis(200));
+    String work = "/api/v1/devices/d/work";
+    server.stubFor(post(urlEqualTo(work)).inScenario("stall").whenScenarioStateIs(Scenario.STARTED)
+        .willReturn(aResponse().withStatus(204).withFixedDelay(5_000)).willSetStateTo("ok"));
+    server.stubFor(post(urlEqualTo(work)).inScenario("stall").whenScenarioStateIs("ok")
+        .willReturn(aResponse().withStatus(204)));
+    assertTrue(client.work("d", new WorkRequest(1, List.of(), 100), 3).isEmpty());
+    server.verify(2, postRequestedFor(urlEqualTo(work)));
+  }
+
+  @Test
+  void aTruncatedWorkAnswerIsRetriedNotFatal() {
+    String work = "/api/v1/devices/d/work";
+    server.stubFor(post(urlEqualTo(work)).inScenario("cut").whenScenarioStateIs(Scenario.STARTED)
+        .willReturn(aResponse().withStatus(200).withBody("{\"assignments\":[{\"assignmentId\":\"a-")).willSetStateTo("ok"));
+    server.stubFor(post(urlEqualTo(work)).inScenario("cut").whenScenarioStateIs("ok")
+        .willReturn(aResponse().withStatus(200).withBody("{\"assignments\":[]}")));
+    var answer = client.work("d", new WorkRequest(1, List.of(), 100), 3);
+    assertEquals(0, answer.orElseThrow().get("assignments").size());
+    assertEquals(1, slept.size());
+  }
+
+  @Test
+  void aTruncatedEnrollmentAnswerIsRetried() {
+    server.stubFor(post(urlEqualTo("/api/v1/devices")).inScenario("cut").whenScenarioStateIs(Scenario.STARTED)
+        .willReturn(aResponse().withStatus(201).withBody("{\"deviceId\":\"d-1\",\"tok")).willSetStateTo("ok"));
+    server.stubFor(post(urlEqualTo("/api/v1/devices")).inScenario("cut").whenScenarioStateIs("ok")
+        .willReturn(aResponse().withStatus(201).withBody("{\"deviceId\":\"d-1\",\"token\":\"t\",\"coordinatorKey\":\"k\"}")));
+    var r = client.enroll(new org.idlegrid.protocol.EnrollRequest("pk", "n", "o", null, List.of(), null, null), 3);
+    assertEquals("d-1", r.deviceId());
+    assertEquals(1, slept.size());
+  }
+
+  @Test
+  void aDownloadCutShortIsRetriedAndNeverTakenForTheModel() throws Exception {
+    byte[] blob = new byte[200_000];
+    new java.util.Random(2).nextBytes(blob);
+    server.stubFor(get(urlEqualTo("/api/v1/blobs/t")).inScenario("cut").whenScenarioStateIs(Scenario.STARTED)
+        .willReturn(aResponse().withStatus(200).withFault(Fault.MALFORMED_RESPONSE_CHUNK)).willSetStateTo("ok"));
+    server.stubFor(get(urlEqualTo("/api/v1/blobs/t")).inScenario("cut").whenScenarioStateIs("ok")
+        .willReturn(aResponse().withStatus(200).withBody(blob)));
+    CoordinatorClient.Download d = client.download("/api/v1/blobs/t", tmp.resolve("t"), blob.length, 3);
+    assertEquals(Hashes.sha256Hex(blob), d.sha256Hex());
+  }
 }

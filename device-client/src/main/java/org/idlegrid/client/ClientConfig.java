@@ -5,10 +5,12 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 import org.idlegrid.client.eligibility.Eligibility;
 import org.idlegrid.client.eligibility.Preferences;
 import org.idlegrid.client.probe.EnergyMeter;
 import org.idlegrid.client.net.Backoff;
+import org.idlegrid.client.runner.ModelRunner;
 
 /**
  * Everything a {@link DeviceClient} needs, validated when built ({@link Builder#build()} names
@@ -33,6 +35,8 @@ import org.idlegrid.client.net.Backoff;
  * @param preferences the owner's preferences (idle minutes, battery floor, caps, hours...)
  * @param energy the energy meter for results' {@code energyJ} (RAPL where readable)
  * @param runnerIdleRelease how long without work before the inference runtime's models are released
+ * @param runnerWrapper wraps the model runner (instrumentation, and tests that need a device
+ *     that misbehaves on purpose); the identity by default
  */
 public record ClientConfig(
     URI coordinator,
@@ -53,7 +57,8 @@ public record ClientConfig(
     Clock clock,
     Preferences preferences,
     EnergyMeter energy,
-    Duration runnerIdleRelease) {
+    Duration runnerIdleRelease,
+    UnaryOperator<ModelRunner> runnerWrapper) {
 
   public static final String DEFAULT_POLICY = "idle-and-charging";
 
@@ -80,6 +85,7 @@ public record ClientConfig(
     b.preferences = preferences;
     b.energy = energy;
     b.runnerIdleRelease = runnerIdleRelease;
+    b.runnerWrapper = runnerWrapper;
     b.customEligibility = !policyName.equals("always") && !policyName.equals(DEFAULT_POLICY);
     return b;
   }
@@ -97,6 +103,8 @@ public record ClientConfig(
     private Preferences preferences = Preferences.defaults();
     private EnergyMeter energy = EnergyMeter.system();
     private Duration runnerIdleRelease = Duration.ofMinutes(5);
+    private UnaryOperator<ModelRunner> runnerWrapper =
+        UnaryOperator.identity();
     private boolean customEligibility;
     private Duration pollWait = Duration.ofSeconds(20);
     private Duration checkInterval = Duration.ofSeconds(1);
@@ -135,6 +143,12 @@ public record ClientConfig(
 
     public Builder energy(EnergyMeter energy) {
       this.energy = energy;
+      return this;
+    }
+
+    /** Wraps the model runner: for instrumentation, and for tests of devices that cheat. */
+    public Builder runnerWrapper(UnaryOperator<ModelRunner> w) {
+      this.runnerWrapper = w;
       return this;
     }
 
@@ -253,7 +267,7 @@ public record ClientConfig(
           : Eligibility.forPolicy(policyName, preferences, clock);
       return new ClientConfig(coordinator, stateDir.toAbsolutePath(), e, policyName, name, owner, enrollmentToken,
           slots, t, pollWait, checkInterval, statusInterval, minPollInterval, backoff, deliveryAttempts, clock,
-          preferences, energy, runnerIdleRelease);
+          preferences, energy, runnerIdleRelease, Objects.requireNonNull(runnerWrapper, "runnerWrapper must not be null"));
     }
 
     private static void positive(String field, Duration d) {

@@ -87,7 +87,7 @@ public final class DeviceClient implements AutoCloseable {
     Ed25519.PublicKey coordinatorKey = Ed25519.PublicKey.fromBase64(enrollment.coordinatorKey());
     ModelCache cache = new ModelCache(config.stateDir().resolve("models"), client, 5,
         (long) config.preferences().cacheDiskMb() << 20);
-    this.runner = ModelRunner.lazy(config.threads());
+    this.runner = config.runnerWrapper().apply(ModelRunner.lazy(config.threads()));
     Eligibility eligibility = Eligibility.pausable(config.eligibility(), config.stateDir());
     status.sources(eligibility::lastReadings, runner::loaded);
     WorkLoop loop = new WorkLoop(config, enrollment.deviceId(), eligibility, client, cache, runner, outbox,

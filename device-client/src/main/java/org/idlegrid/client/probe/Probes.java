@@ -12,7 +12,8 @@ import java.util.Map;
  * <ul>
  *   <li>Linux: sysfs power, then UPower; idle from idle_detect, X11 (not on Wayland), logind,
  *       then terminal atime; /proc load and PSI; hwmon/thermal zones; NetworkManager metering;
- *   <li>macOS: pmset power, IOHIDSystem HIDIdleTime (ioreg), JDK load, OSHI temperature;
+ *   <li>macOS: IOKit IOPowerSources power (JNA), then {@code pmset -g batt}; IOHIDSystem
+ *       HIDIdleTime (ioreg), JDK load, OSHI temperature;
  *   <li>Windows: GetSystemPowerStatus, GetLastInputInfo, JDK load, OSHI temperature;
  *   <li>anything else: unknown everywhere, so the idle-and-charging policy never runs.
  * </ul>
@@ -40,8 +41,8 @@ public record Probes(PowerProbe power, IdleProbe idle, LoadProbe load, ThermalPr
           MeteredProbe.networkManager(cmd));
     }
     if (os.contains("mac")) {
-      return new Probes(new MacPowerProbe(cmd), new MacIdleProbe(cmd), new JdkLoadProbe(), new OshiThermalProbe(),
-          MeteredProbe.unknown());
+      return new Probes(MacIoKitPowerProbe.withPmsetFallback(cmd), new MacIdleProbe(cmd), new JdkLoadProbe(),
+          new OshiThermalProbe(), MeteredProbe.unknown());
     }
     if (os.contains("windows")) {
       return new Probes(new WindowsPowerProbe(), new WindowsIdleProbe(), new JdkLoadProbe(), new OshiThermalProbe(),

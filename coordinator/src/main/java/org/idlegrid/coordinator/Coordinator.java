@@ -16,7 +16,7 @@ import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
-import org.idlegrid.coordinator.assimilator.Assimilator;
+import org.idlegrid.coordinator.engine.Engine;
 import org.idlegrid.coordinator.auth.Secrets;
 import org.idlegrid.coordinator.blob.BlobStore;
 import org.idlegrid.coordinator.http.ApiHandler;
@@ -94,15 +94,17 @@ public final class Coordinator implements AutoCloseable {
           handlerRef[0].workAvailable();
         }
       };
-      Scheduler scheduler = new Scheduler(store, blobs, key, config.clock(), config.assignmentTimeout());
-      Transitioner transitioner = new Transitioner(store, config.clock(), wake);
-      Validator validator = new Validator(store, new Assimilator(config.clock()), wake);
+      Engine engine = Engine.create(store, blobs, key, config.clock(), config.assignmentTimeout(), config.trust(),
+          config.random(), wake);
+      Scheduler scheduler = engine.scheduler();
+      Transitioner transitioner = engine.transitioner();
+      Validator validator = engine.validator();
       int timedOut = transitioner.sweepDeadlines();
       int validated = validator.sweep();
       if (timedOut > 0 || validated > 0) {
         LOG.info("recovered: {} assignments timed out, {} units validated", timedOut, validated);
       }
-      ApiHandler handler = new ApiHandler(new Services(store, blobs, scheduler, transitioner, validator, key,
+      ApiHandler handler = new ApiHandler(new Services(store, blobs, scheduler, transitioner, validator, engine.trust(), key,
           config.clock(), config.enrollment() == CoordinatorConfig.Enrollment.TOKEN, config.maxJsonBytes(),
           config.maxUploadBytes(), config.maxWait()));
       handlerRef[0] = handler;

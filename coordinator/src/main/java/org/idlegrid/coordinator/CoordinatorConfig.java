@@ -3,6 +3,8 @@ package org.idlegrid.coordinator;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.random.RandomGenerator;
+import org.idlegrid.coordinator.trust.TrustPolicy;
 
 /**
  * Everything a coordinator needs to start, validated when built ({@link Builder#build} throws
@@ -18,6 +20,9 @@ import java.time.Duration;
  * @param maxWait longest long poll a device may ask for (default 30 s)
  * @param sweepInterval how often deadlines are checked (default 5 s)
  * @param clock the clock for deadlines and timestamps (default UTC system clock); tests inject a fake
+ * @param trust adaptive replication, quarantine and placement numbers (default {@link TrustPolicy#defaults})
+ * @param random the randomness of spot checks (default: a generator seeded unpredictably, so a
+ *     device cannot foresee its checks); tests and the simulator inject a seeded one
  */
 public record CoordinatorConfig(
     Path dataDir,
@@ -29,7 +34,9 @@ public record CoordinatorConfig(
     long maxUploadBytes,
     Duration maxWait,
     Duration sweepInterval,
-    Clock clock) {
+    Clock clock,
+    TrustPolicy trust,
+    RandomGenerator random) {
 
   public enum Enrollment { OPEN, TOKEN }
 
@@ -40,7 +47,7 @@ public record CoordinatorConfig(
   public Builder toBuilder() {
     return new Builder().dataDir(dataDir).host(host).port(port).enrollment(enrollment)
         .assignmentTimeout(assignmentTimeout).maxJsonBytes(maxJsonBytes).maxUploadBytes(maxUploadBytes)
-        .maxWait(maxWait).sweepInterval(sweepInterval).clock(clock);
+        .maxWait(maxWait).sweepInterval(sweepInterval).clock(clock).trust(trust).random(random);
   }
 
   public static final class Builder {
@@ -54,6 +61,8 @@ public record CoordinatorConfig(
     private Duration maxWait = Duration.ofSeconds(30);
     private Duration sweepInterval = Duration.ofSeconds(5);
     private Clock clock = Clock.systemUTC();
+    private TrustPolicy trust = TrustPolicy.defaults();
+    private RandomGenerator random;
 
     public Builder dataDir(Path v) { this.dataDir = v; return this; }
     public Builder host(String v) { this.host = v; return this; }
@@ -65,6 +74,8 @@ public record CoordinatorConfig(
     public Builder maxWait(Duration v) { this.maxWait = v; return this; }
     public Builder sweepInterval(Duration v) { this.sweepInterval = v; return this; }
     public Builder clock(Clock v) { this.clock = v; return this; }
+    public Builder trust(TrustPolicy v) { this.trust = v; return this; }
+    public Builder random(RandomGenerator v) { this.random = v; return this; }
 
     public CoordinatorConfig build() {
       require(dataDir != null, "dataDir is required");
@@ -78,8 +89,11 @@ public record CoordinatorConfig(
           "maxWait must be positive and at most 5 minutes, got " + maxWait);
       require(positive(sweepInterval), "sweepInterval must be positive, got " + sweepInterval);
       require(clock != null, "clock must not be null");
+      require(trust != null, "trust must not be null (TrustPolicy.defaults() is the default)");
+      RandomGenerator r = random != null ? random
+          : new java.security.SecureRandom(); // unpredictable: a device must not foresee its checks
       return new CoordinatorConfig(dataDir, host, port, enrollment, assignmentTimeout, maxJsonBytes, maxUploadBytes,
-          maxWait, sweepInterval, clock);
+          maxWait, sweepInterval, clock, trust, r);
     }
 
     private static boolean positive(Duration d) {

@@ -11,7 +11,14 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.idlegrid.client.DeviceClient;
+import org.idlegrid.client.cache.LocalModel;
+import org.idlegrid.client.runner.ModelRunner;
+import org.idlegrid.client.runner.RunnerException;
+import org.idlegrid.client.runner.UnitCancelledException;
 import org.idlegrid.client.runner.TextModelArchive;
 import org.idlegrid.signing.Ed25519;
 import org.idlegrid.signing.KeyFiles;
@@ -187,19 +194,17 @@ class GridIntegrationTest {
   @Test
   void aResultComputedBeforeACrashIsDeliveredOnceAfterTheClientRestarts() throws Exception {
     try (Grid grid = new Grid(dir, Duration.ofMinutes(5))) {
-      String model = grid.uploadModel("digits-mlp", Files.readAllBytes(Grid.MODELS.resolve("digits-mlp.onnx")));
+      grid.uploadModel("digits-mlp", Files.readAllBytes(Grid.MODELS.resolve("digits-mlp.onnx")));
       String job = grid.submit("{\"model\":\"digits-mlp\",\"records\":[" + firstDigits(10)
           + "],\"unitSize\":10,\"verification\":{\"replicas\":1,\"quorum\":1,\"maxReplicas\":1}}");
-      // the coordinator goes away while the unit is out: the client computes and cannot upload
+      // the unit is held at the start of its computation until the coordinator is gone, so the
+      // client computes a result it cannot upload
+      CountDownLatch computing = new CountDownLatch(1);
+      CountDownLatch proceed = new CountDownLatch(1);
+      DeviceClient first = grid.client("crashy", b -> b.runnerWrapper(real -> new HeldRunner(real, computing, proceed)));
+      assertTrue(computing.await(30, TimeUnit.SECONDS), "the unit started");
       grid.stopCoordinator();
-      grid.startCoordinator();
-      DeviceClient first = grid.client("crashy");
-      Grid.await("the unit to be issued", Duration.ofSeconds(30), () ->
-          !grid.query("SELECT id FROM assignments WHERE job_id = ?", job).isEmpty());
-      // the model is fetched from the coordinator: stop it only once the client has it
-      Path cached = grid.clientDir("crashy").resolve("models").resolve(model.substring("sha256:".length()));
-      Grid.await("the model to be cached", Duration.ofSeconds(30), () -> Files.exists(cached));
-      grid.stopCoordinator();
+      proceed.countDown();
       Path outbox = grid.clientDir("crashy").resolve("outbox");
       Grid.await("the result to reach the outbox", Duration.ofSeconds(30), () -> {
         try (var files = Files.list(outbox)) {
@@ -220,6 +225,27 @@ class GridIntegrationTest {
       try (var files = Files.list(outbox)) {
         assertFalse(files.anyMatch(p -> p.getFileName().toString().endsWith(".json")), "the outbox is empty again");
       }
+    }
+  }
+
+  /** The real runner, held at the start of each unit until the test lets it go on. */
+  private record HeldRunner(ModelRunner real, CountDownLatch computing, CountDownLatch proceed) implements ModelRunner {
+    @Override
+    public List<JsonNode> run(LocalModel model, List<JsonNode> records, BooleanSupplier cancelled)
+        throws UnitCancelledException, RunnerException {
+      computing.countDown();
+      try {
+        proceed.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new UnitCancelledException();
+      }
+      return real.run(model, records, cancelled);
+    }
+
+    @Override
+    public void close() {
+      real.close();
     }
   }
 

@@ -9,7 +9,9 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.idlegrid.coordinator.auth.Secrets;
+import org.idlegrid.coordinator.store.DeviceState;
 import org.idlegrid.coordinator.store.Role;
+import org.idlegrid.coordinator.trust.TrustPolicy;
 import org.idlegrid.coordinator.store.Rows;
 import org.idlegrid.json.Json;
 
@@ -80,7 +82,12 @@ final class AdminApi {
     Http.json(response, callback, 201, Map.of("token", token));
   }
 
-  static ObjectNode deviceView(Rows.Device d) {
+  ObjectNode deviceView(Rows.Device d) {
+    Rows.DeviceTrust t = s.store().transaction(tx -> tx.deviceTrust(d.id())).orElse(null);
+    return deviceView(d, t, s.trust().policy());
+  }
+
+  static ObjectNode deviceView(Rows.Device d, Rows.DeviceTrust t, TrustPolicy policy) {
     ObjectNode o = Json.mapper().createObjectNode();
     o.put("id", d.id());
     o.put("name", d.name());
@@ -94,11 +101,28 @@ final class AdminApi {
     o.put("publicKey", d.publicKey());
     o.put("state", d.state().name());
     o.put("reason", d.stateReason());
-    o.put("trust", 0);
+    ObjectNode trust = o.putObject("trust");
+    int streak = t == null ? 0 : t.streak();
+    trust.put("streak", streak);
+    trust.put("trusted", d.state() == DeviceState.ACTIVE && policy.trusted(streak));
+    trust.put("threshold", policy.trustThreshold());
+    trust.put("spotCheckProbability", Math.round(policy.spotCheckProbability(streak) * 10_000) / 10_000.0);
+    trust.put("trustedSince", t == null || t.trustedSince() == null ? null : t.trustedSince().toString());
+    trust.put("lastCheckAt", t == null || t.lastCheckAt() == null ? null : t.lastCheckAt().toString());
+    trust.put("lastFailedAt", t == null || t.lastFailedAt() == null ? null : t.lastFailedAt().toString());
+    trust.put("checksFailed", t == null ? 0 : t.checksFailed());
+    if (t != null && t.network() != null) {
+      o.put("network", t.network());
+    }
+    if (t != null && t.platformClass() != null) {
+      o.put("platformClass", t.platformClass());
+    }
     ObjectNode results = o.putObject("results");
     results.put("returned", d.resultsReturned());
     results.put("valid", d.resultsValid());
     results.put("invalid", d.resultsInvalid());
+    results.put("errored", t == null ? 0 : t.resultsErrored());
+    results.put("timedOut", t == null ? 0 : t.resultsTimedOut());
     o.put("credit", d.credit());
     o.put("enrolledAt", d.enrolledAt().toString());
     o.put("lastSeen", d.lastSeen() == null ? null : d.lastSeen().toString());
@@ -106,10 +130,12 @@ final class AdminApi {
   }
 
   void listDevices(Response response, Callback callback) {
-    List<Rows.Device> devices = s.store().transaction(tx -> tx.devices());
+    record Both(Rows.Device d, Rows.DeviceTrust t) {}
+    List<Both> devices = s.store().transaction(tx -> tx.devices().stream()
+        .map(d -> new Both(d, tx.deviceTrust(d.id()).orElse(null))).toList());
     ObjectNode out = Json.mapper().createObjectNode();
     var arr = out.putArray("devices");
-    devices.forEach(d -> arr.add(deviceView(d)));
+    devices.forEach(b -> arr.add(deviceView(b.d(), b.t(), s.trust().policy())));
     Http.json(response, callback, 200, out);
   }
 

@@ -21,6 +21,8 @@ import org.idlegrid.coordinator.store.AssignmentState;
 import org.idlegrid.coordinator.store.DeviceState;
 import org.idlegrid.coordinator.store.Rows;
 import org.idlegrid.coordinator.transitioner.Transitioner;
+import org.idlegrid.coordinator.trust.Networks;
+import org.idlegrid.coordinator.trust.PlatformClass;
 import org.idlegrid.json.Hashes;
 import org.idlegrid.json.Json;
 import org.idlegrid.protocol.AbortRequest;
@@ -64,6 +66,12 @@ final class DeviceApi {
     if (engines.size() > 16 || engines.stream().anyMatch(e -> e == null || e.length() > 64)) {
       throw ApiError.invalid("invalid-enrollment", "engines must be at most 16 names of up to 64 characters");
     }
+    if (req.engineVersions() != null && (req.engineVersions().size() > 16 || req.engineVersions().entrySet().stream()
+        .anyMatch(e -> e.getKey() == null || e.getKey().length() > 64 || e.getValue() == null
+            || e.getValue().length() > 64))) {
+      throw ApiError.invalid("invalid-enrollment",
+          "engineVersions must map at most 16 engine names to version strings of up to 64 characters");
+    }
     if (s.tokenEnrollment() && (req.enrollmentToken() == null || req.enrollmentToken().isBlank())) {
       throw new ApiError(403, "enrollment-token-required",
           "this coordinator requires an enrollmentToken: ask an admin for one (POST /api/v1/enrollment-tokens)");
@@ -80,6 +88,9 @@ final class DeviceApi {
           owner == null ? "device:" + deviceId : "owner:" + owner,
           req.platform() == null ? null : Json.write(req.platform()), Json.write(engines), DeviceState.ACTIVE, null,
           now, now, 0, 0, 0, 0));
+      tx.setDeviceNetwork(deviceId, Networks.prefixOf(Request.getRemoteAddr(request)));
+      tx.setDevicePlatform(deviceId, req.engineVersions() == null ? null : Json.write(req.engineVersions()),
+          PlatformClass.of(req.platform(), engines, req.engineVersions()));
       return null;
     });
     Http.json(response, callback, 201, new EnrollResponse(deviceId, token, s.coordinatorKey().publicKey().base64()));
@@ -105,6 +116,11 @@ final class DeviceApi {
     int slots = Math.max(1, Math.min(req.slots(), 32));
     long waitMs = Math.max(0, Math.min(req.waitMs(), s.maxWait().toMillis()));
     List<String> cached = req.cachedModels() == null ? List.of() : req.cachedModels();
+    String network = Networks.prefixOf(Request.getRemoteAddr(request));
+    s.store().transaction(tx -> {
+      tx.setDeviceNetwork(deviceId, network); // a no-op unless the device moved
+      return null;
+    });
     List<Assignment> got = s.scheduler().claim(deviceId, slots, cached);
     if (!got.isEmpty()) {
       Http.json(response, callback, 200, new WorkResponse(got));

@@ -16,6 +16,7 @@ public record Services(
     Scheduler scheduler,
     Transitioner transitioner,
     Validator validator,
+    org.idlegrid.coordinator.trust.Trust trust,
     Ed25519.KeyPair coordinatorKey,
     Clock clock,
     boolean tokenEnrollment,

@@ -187,7 +187,16 @@ final class SubmitterApi {
   }
 
   void submitJob(Principal p, Request request, Response response, Callback callback) throws IOException {
-    JobRequest req = Http.jsonBody(request, s.maxJsonBytes(), JobRequest.class);
+    JsonNode tree = Http.jsonBody(request, s.maxJsonBytes());
+    JobRequest req = Http.convert(tree, JobRequest.class);
+    // verification.homogeneous is read from the raw JSON: the shared Verification record lacks it
+    JsonNode homogeneousNode = tree.path("verification").path("homogeneous");
+    if (!homogeneousNode.isMissingNode() && !homogeneousNode.isNull() && !homogeneousNode.isBoolean()) {
+      throw ApiError.invalid("invalid-verification", "verification.homogeneous must be true or false");
+    }
+    boolean homogeneous = homogeneousNode.asBoolean(false);
+    boolean adaptive = req.verification() == null || req.verification().adaptive() == null
+        || req.verification().adaptive();
     if (req.name() != null && req.name().length() > 200) {
       throw ApiError.invalid("invalid-job", "name must be at most 200 characters");
     }
@@ -249,7 +258,8 @@ final class SubmitterApi {
         tx.recordUpload(inputHex, p.name(), "INPUT", plan.recordCount(), now);
       }
       Rows.Job j = new Rows.Job(jobId, 0, p.name(), req.name(), model.id(), inputHex, plan.recordCount(), unitSize,
-          priority, v.replicas(), v.quorum(), v.maxReplicas(), Json.write(v.compare()), JobState.QUEUED, now, null, null);
+          priority, v.replicas(), v.quorum(), v.maxReplicas(), Json.write(v.compare()), JobState.QUEUED, now, null, null,
+          adaptive, homogeneous);
       tx.insertJob(j);
       Rows.Job stored = tx.job(jobId).orElseThrow();
       tx.insertUnits(WorkGenerator.units(stored, plan));
@@ -276,12 +286,13 @@ final class SubmitterApi {
   JobStatus status(Rows.Job job) {
     Rows.JobProgress pr = s.store().transaction(tx -> tx.jobProgress(job.id()));
     Rows.Model model = s.store().transaction(tx -> tx.model(job.modelId()).orElseThrow());
+    // results actually computed per validated unit: 1 on trust, 2+ when replicated or re-verified
     double factor = pr.unitsValid() == 0 ? 0 : (double) pr.returnedForValid() / pr.unitsValid();
     return new JobStatus(job.id(), job.name(), job.state().name(), model.id(), job.priority(), job.unitSize(),
         new JobStatus.Units(pr.unitsTotal(), pr.unitsValid(), pr.unitsInProgress(), pr.unitsFailed()),
         new JobStatus.Records(job.recordCount(), pr.recordsDone()),
         new Verification(job.replicas(), job.quorum(), job.maxReplicas(),
-            Json.read(job.compareJson(), CompareSpec.class), false),
+            Json.read(job.compareJson(), CompareSpec.class), job.adaptive()),
         Math.round(factor * 1000) / 1000.0, job.createdAt().toString(),
         job.finishedAt() == null ? null : job.finishedAt().toString(), job.error());
   }

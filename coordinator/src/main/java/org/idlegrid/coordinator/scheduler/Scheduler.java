@@ -15,12 +15,16 @@ import java.util.Map;
 import java.util.Set;
 import org.idlegrid.coordinator.auth.Secrets;
 import org.idlegrid.coordinator.blob.BlobStore;
+import org.idlegrid.coordinator.store.AssignmentKind;
 import org.idlegrid.coordinator.store.AssignmentState;
 import org.idlegrid.coordinator.store.DeviceState;
 import org.idlegrid.coordinator.store.JobState;
 import org.idlegrid.coordinator.store.Rows;
 import org.idlegrid.coordinator.store.Store;
+import org.idlegrid.coordinator.store.UnitAcceptance;
 import org.idlegrid.coordinator.store.UnitState;
+import org.idlegrid.coordinator.trust.Trust;
+import org.idlegrid.coordinator.trust.TrustPolicy;
 import org.idlegrid.coordinator.workgen.Jsonl;
 import org.idlegrid.json.Hashes;
 import org.idlegrid.protocol.Assignment;
@@ -32,31 +36,48 @@ import org.idlegrid.signing.Ed25519;
  * <ul>
  *   <li>order: highest job priority first, then the oldest job, then unit index; among units of
  *       equal priority those whose model the device has cached come first (a preference only);</li>
- *   <li>never two replicas of one unit to the same device, nor to two devices of one owner (an
- *       owner-less device is its own owner), so colluding devices of one owner never form a
- *       quorum;</li>
+ *   <li>placement: never two replicas of one unit to the same device, to two devices of one owner
+ *       (an owner-less device is its own owner) or, when {@link TrustPolicy#networkPlacement} and
+ *       the device's network is known, to two devices of one /24 (IPv4) or /48 (IPv6) network;
+ *       for a job with homogeneous redundancy only to devices of the unit's platform class (pinned
+ *       by its first replica); and, once enough of the fleet is trusted
+ *       ({@link Trust#peerRuleActive}), an untrusted device only cross-checks a unit that a
+ *       trusted device also holds, so untrusted colluders never form a quorum alone;</li>
+ *   <li>adaptive replication: a trusted device taking a fresh unit of a job that allows it gets
+ *       it alone, on trust (quorum 1, nobody else gets a replica), unless the spot check fires
+ *       ({@link Trust#draw}): then the unit is replicated as usual, or it is still taken on trust
+ *       and a known-answer unit (a copy of a unit validated by a quorum, graded against its
+ *       canonical outputs) is issued beside it;</li>
  *   <li>a replica slot is taken with a conditional decrement of {@code units.needed}, so a unit
- *       is never issued more replicas than it asked for.</li>
+ *       is never issued more replicas than it asked for;</li>
+ *   <li>idle-time audits: a device that would get nothing gets a second replica of a unit
+ *       accepted on trust (one audit per unit, same placement rules), turning idle capacity
+ *       (the tail of a job) into verification.</li>
  * </ul>
  * The assignment rows are committed before the records are read and the assignments signed and
  * sent; if sending fails, the assignment simply times out and is reissued.
  */
 public final class Scheduler {
+  /** The share of idle polls answered with an audit: a quarter keeps the energy they cost bounded. */
+  static final double IDLE_AUDIT_SHARE = 0.25;
   private final Store store;
   private final BlobStore blobs;
   private final Ed25519.KeyPair key;
   private final Clock clock;
   private final Duration timeout;
+  private final Trust trust;
 
-  public Scheduler(Store store, BlobStore blobs, Ed25519.KeyPair key, Clock clock, Duration timeout) {
+  public Scheduler(Store store, BlobStore blobs, Ed25519.KeyPair key, Clock clock, Duration timeout, Trust trust) {
     this.store = store;
     this.blobs = blobs;
     this.key = key;
     this.clock = clock;
     this.timeout = timeout;
+    this.trust = trust;
   }
 
-  private record Issued(Rows.Assignment row, Rows.Unit unit, Rows.Model model, String inputBlob) {}
+  /** One assignment row as issued, with what signing it needs. */
+  public record Issued(Rows.Assignment row, Rows.Unit unit, Rows.Model model, String inputBlob) {}
 
   /** Is any unit waiting for a replica? (Cheap; the long poll asks before trying a claim.) */
   public boolean hasWork() {
@@ -65,9 +86,19 @@ public final class Scheduler {
 
   /** Up to {@code slots} signed assignments for the device; empty if there is nothing it may take. */
   public List<Assignment> claim(String deviceId, int slots, List<String> cachedModels) {
+    List<Issued> issued = claimRows(deviceId, slots, cachedModels);
+    List<Assignment> result = new ArrayList<>(issued.size());
+    for (Issued i : issued) {
+      result.add(sign(i));
+    }
+    return result;
+  }
+
+  /** The claim itself, committed, without reading records or signing (the simulator's entry). */
+  public List<Issued> claimRows(String deviceId, int slots, List<String> cachedModels) {
     Instant now = Instant.ofEpochMilli(clock.millis());
     Instant deadline = now.plus(timeout);
-    List<Issued> issued = store.transaction(tx -> {
+    return store.transaction(tx -> {
       Rows.Device device = tx.device(deviceId).orElse(null);
       if (device == null) {
         return List.of();
@@ -76,38 +107,112 @@ public final class Scheduler {
       if (device.state() != DeviceState.ACTIVE) {
         return List.of();
       }
-      List<Rows.Unit> picked = pick(tx, device, slots, cachedModels);
+      Rows.DeviceTrust t = tx.deviceTrust(deviceId).orElseThrow();
+      TrustPolicy policy = trust.policy();
+      boolean trusted = policy.trusted(t.streak());
+      String network = policy.networkPlacement() ? t.network() : null;
+      Rows.Placement placement = new Rows.Placement(deviceId, device.ownerKey(), network, t.platformClass(),
+          !trusted && trust.peerRuleActive(tx));
+      List<Rows.Unit> picked = pick(tx, placement, slots, cachedModels);
       List<Issued> out = new ArrayList<>();
       Map<String, Rows.Job> jobs = new HashMap<>();
       Map<String, Rows.Model> models = new HashMap<>();
       for (Rows.Unit u : picked) {
+        if (out.size() >= slots) {
+          break;
+        }
+        Rows.Job job = jobs.computeIfAbsent(u.jobId(), id -> tx.job(id).orElseThrow());
+        if (job.homogeneous() && !tx.pinHrClass(u.id(), t.platformClass() == null ? "" : t.platformClass())) {
+          continue;
+        }
+        AssignmentKind kind = AssignmentKind.REPLICA;
+        Rows.Unit knownAnswer = null;
+        if (trusted && job.adaptive() && fresh(tx, u, job)) {
+          Trust.Draw draw = trust.draw(t.streak());
+          if (draw == Trust.Draw.SPOT_CHECK_KNOWN_ANSWER) {
+            knownAnswer = knownAnswerSource(tx, placement, u.modelId());
+          }
+          if (knownAnswer != null && slots - out.size() < 2) {
+            // no room for the unit and the check: the check alone (the unit stays for someone else)
+            out.add(issueKnownAnswer(tx, knownAnswer, device, t, now, deadline, models, jobs));
+            continue;
+          }
+          // a known-answer check needs a known answer; without one the spot check is a replica
+          if (draw == Trust.Draw.ON_TRUST || knownAnswer != null) {
+            kind = AssignmentKind.ON_TRUST;
+          }
+        }
         if (!tx.takeReplicaSlot(u.id())) {
           continue;
+        }
+        if (kind == AssignmentKind.ON_TRUST) {
+          Trust.acceptOnTrust(tx, u);
         }
         if (u.state() == UnitState.PENDING) {
           tx.transitionUnit(u.id(), UnitState.PENDING, UnitState.IN_PROGRESS);
         }
-        Rows.Job job = jobs.computeIfAbsent(u.jobId(), id -> tx.job(id).orElseThrow());
         if (job.state() == JobState.QUEUED && tx.transitionJob(job.id(), JobState.QUEUED, JobState.RUNNING, now, null)) {
           jobs.put(job.id(), tx.job(job.id()).orElseThrow());
         }
         Rows.Model model = models.computeIfAbsent(u.modelId(), id -> tx.model(id).orElseThrow());
         Rows.Assignment row = new Rows.Assignment(Secrets.newId("a-"), u.id(), u.jobId(), deviceId, device.ownerKey(),
-            AssignmentState.ISSUED, null, now, deadline, null, null, null, null, null);
+            AssignmentState.ISSUED, null, now, deadline, null, null, null, null, null, kind, t.network(), trusted);
         tx.insertAssignment(row);
         out.add(new Issued(row, u, model, job.inputBlob()));
+        if (knownAnswer != null) {
+          out.add(issueKnownAnswer(tx, knownAnswer, device, t, now, deadline, models, jobs));
+        }
+      }
+      if (out.isEmpty()) {
+        // nothing to do: the idle device audits a unit accepted on trust instead, picked at random
+        Rows.Unit audit = trust.policy().idleAudits() && trust.nextDouble() < IDLE_AUDIT_SHARE
+            ? tx.auditCandidate(placement, trust.nextDouble()).orElse(null) : null;
+        if (audit != null) {
+          Rows.Job job = jobs.computeIfAbsent(audit.jobId(), id -> tx.job(id).orElseThrow());
+          Rows.Model model = models.computeIfAbsent(audit.modelId(), id -> tx.model(id).orElseThrow());
+          Rows.Assignment row = new Rows.Assignment(Secrets.newId("a-"), audit.id(), audit.jobId(), deviceId,
+              device.ownerKey(), AssignmentState.ISSUED, null, now, deadline, null, null, null, null, null,
+              AssignmentKind.AUDIT, t.network(), trusted);
+          tx.insertAssignment(row);
+          out.add(new Issued(row, audit, model, job.inputBlob()));
+        }
       }
       return out;
     });
-    List<Assignment> result = new ArrayList<>(issued.size());
-    for (Issued i : issued) {
-      result.add(sign(i));
-    }
-    return result;
   }
 
-  private static List<Rows.Unit> pick(Store.Tx tx, Rows.Device device, int slots, List<String> cachedModels) {
-    List<Rows.Unit> any = tx.dispatchCandidates(device.id(), device.ownerKey(), null, slots);
+  /** A fresh unit: all its replicas still to issue, none out or returned (so it may go out alone). */
+  private static boolean fresh(Store.Tx tx, Rows.Unit u, Rows.Job job) {
+    if (u.needed() != job.replicas() || u.acceptance() != UnitAcceptance.REPLICATED) {
+      return false;
+    }
+    return tx.assignmentsOfUnit(u.id()).stream().noneMatch(a -> a.kind() != AssignmentKind.KNOWN_ANSWER
+        && (a.state() == AssignmentState.ISSUED || a.state() == AssignmentState.RETURNED));
+  }
+
+  /** A unit already validated by a quorum that this device, its owner and network never held. */
+  private Rows.Unit knownAnswerSource(Store.Tx tx, Rows.Placement placement, String modelId) {
+    Rows.Unit source = tx.knownAnswerSource(placement, modelId, trust.nextInt(16)).orElse(null);
+    return source != null ? source : tx.knownAnswerSource(placement, modelId, 0).orElse(null);
+  }
+
+  /**
+   * A copy of {@code source} for the device: a fresh assignment id on the source unit, shaped
+   * exactly like any other replica on the wire, graded against the unit's canonical outputs.
+   */
+  private static Issued issueKnownAnswer(Store.Tx tx, Rows.Unit source, Rows.Device device, Rows.DeviceTrust t,
+      Instant now, Instant deadline, Map<String, Rows.Model> models, Map<String, Rows.Job> jobs) {
+    Rows.Job job = jobs.computeIfAbsent(source.jobId(), id -> tx.job(id).orElseThrow());
+    Rows.Model model = models.computeIfAbsent(source.modelId(), id -> tx.model(id).orElseThrow());
+    Rows.Assignment row = new Rows.Assignment(Secrets.newId("a-"), source.id(), source.jobId(), device.id(),
+        device.ownerKey(), AssignmentState.ISSUED, null, now, deadline, null, null, null, null, null,
+        AssignmentKind.KNOWN_ANSWER, t.network(), true);
+    tx.insertAssignment(row);
+    return new Issued(row, source, model, job.inputBlob());
+  }
+
+  private static List<Rows.Unit> pick(Store.Tx tx, Rows.Placement device, int slots, List<String> cachedModels) {
+    List<Rows.Unit> any = tx.dispatchCandidates(device, null, slots);
     if (cachedModels == null || cachedModels.isEmpty() || any.isEmpty()) {
       return any;
     }
@@ -116,7 +221,7 @@ public final class Scheduler {
       return any;
     }
     // the top `slots` by (priority, cached first, age) lie within the top `slots` of each list
-    List<Rows.Unit> preferred = tx.dispatchCandidates(device.id(), device.ownerKey(), List.copyOf(cached), slots);
+    List<Rows.Unit> preferred = tx.dispatchCandidates(device, List.copyOf(cached), slots);
     Map<String, Rows.Unit> union = new LinkedHashMap<>();
     preferred.forEach(u -> union.put(u.id(), u));
     any.forEach(u -> union.putIfAbsent(u.id(), u));

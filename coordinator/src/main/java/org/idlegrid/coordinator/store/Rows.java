@@ -49,7 +49,18 @@ public final class Rows {
       JobState state,
       Instant createdAt,
       Instant finishedAt,
-      String error) {}
+      String error,
+      boolean adaptive,
+      boolean homogeneous) {
+
+    /** A job with adaptive replication allowed and no homogeneous redundancy. */
+    public Job(String id, long seq, String owner, String name, String modelId, String inputBlob, long recordCount,
+        int unitSize, int priority, int replicas, int quorum, int maxReplicas, String compareJson, JobState state,
+        Instant createdAt, Instant finishedAt, String error) {
+      this(id, seq, owner, name, modelId, inputBlob, recordCount, unitSize, priority, replicas, quorum, maxReplicas,
+          compareJson, state, createdAt, finishedAt, error, true, false);
+    }
+  }
 
   /**
    * Records {@code [recordStart, recordEnd)} of the job's input, found at bytes
@@ -68,7 +79,21 @@ public final class Rows {
       long jobSeq,
       String modelId,
       int needed,
-      String canonicalJson) {
+      String canonicalJson,
+      Integer quorum,
+      UnitAcceptance acceptance,
+      String hrClass) {
+
+    public Unit(String id, String jobId, int idx, long recordStart, long recordEnd, long byteStart, long byteEnd,
+        UnitState state, int priority, long jobSeq, String modelId, int needed, String canonicalJson) {
+      this(id, jobId, idx, recordStart, recordEnd, byteStart, byteEnd, state, priority, jobSeq, modelId, needed,
+          canonicalJson, null, UnitAcceptance.REPLICATED, null);
+    }
+
+    /** The unit's own quorum (1 while accepted on trust), else the job's. */
+    public int quorumOr(int jobQuorum) {
+      return quorum == null ? jobQuorum : quorum;
+    }
 
     public int recordCount() {
       return (int) (recordEnd - recordStart);
@@ -89,7 +114,48 @@ public final class Rows {
       String outputsJson,
       Long elapsedMs,
       Double energyJ,
-      String reason) {}
+      String reason,
+      AssignmentKind kind,
+      String network,
+      boolean trusted) {
+
+    public Assignment(String id, String unitId, String jobId, String deviceId, String ownerKey, AssignmentState state,
+        AssignmentOutcome outcome, Instant issuedAt, Instant deadline, Instant finishedAt, String outputsJson,
+        Long elapsedMs, Double energyJ, String reason) {
+      this(id, unitId, jobId, deviceId, ownerKey, state, outcome, issuedAt, deadline, finishedAt, outputsJson,
+          elapsedMs, energyJ, reason, AssignmentKind.REPLICA, null, false);
+    }
+  }
+
+  /**
+   * A device's trust and placement data (the V2 columns of devices). {@code streak}: consecutive
+   * results verified by comparison; {@code network}: its /24 (IPv4) or /48 (IPv6) prefix, null
+   * when unknown; {@code platformClass}: engines with versions + os/arch.
+   */
+  public record DeviceTrust(
+      String deviceId,
+      int streak,
+      Instant trustedSince,
+      Instant lastCheckAt,
+      Instant lastFailedAt,
+      long checksFailed,
+      long resultsErrored,
+      long resultsTimedOut,
+      String network,
+      String engineVersionsJson,
+      String platformClass) {}
+
+  /**
+   * Where a device stands for placement: a unit is offered only if no assignment of it went to
+   * this device, its owner or (when {@code network} is not null) its network; for homogeneous
+   * jobs only if the unit's class is unset or {@code platformClass}; with {@code needTrustedPeer}
+   * only units with no assignment yet or one held by a device that was trusted when issued.
+   */
+  public record Placement(String deviceId, String ownerKey, String network, String platformClass,
+      boolean needTrustedPeer) {}
+
+  public record LedgerEntry(long seq, String deviceId, String ownerKey, String unitId, String assignmentId,
+      double amount, LedgerReason reason, Instant at) {}
 
   /** Counts for a job's status, computed from its units and assignments. */
   public record JobProgress(

@@ -47,10 +47,22 @@ public final class SqliteStore implements Store {
 
   /** Opens (creating and migrating if needed) the database file {@code file}. */
   public static SqliteStore open(Path file) {
+    return open(file, true);
+  }
+
+  /**
+   * For simulations and benchmarks of the engine only: {@code synchronous=OFF}, so commits never
+   * wait for the disk and a crash of the machine (not of the process) may lose recent commits.
+   */
+  public static SqliteStore openUnsynchronized(Path file) {
+    return open(file, false);
+  }
+
+  private static SqliteStore open(Path file, boolean durable) {
     String url = "jdbc:sqlite:" + file.toAbsolutePath();
     SQLiteConfig config = new SQLiteConfig();
     config.setJournalMode(SQLiteConfig.JournalMode.WAL);
-    config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+    config.setSynchronous(durable ? SQLiteConfig.SynchronousMode.NORMAL : SQLiteConfig.SynchronousMode.OFF);
     config.enforceForeignKeys(true);
     config.setBusyTimeout(10_000);
     try {
@@ -187,6 +199,11 @@ public final class SqliteStore implements Store {
     return rs.wasNull() ? null : v;
   }
 
+  private static Integer nullableInt(ResultSet rs, String col) throws SQLException {
+    int v = rs.getInt(col);
+    return rs.wasNull() ? null : v;
+  }
+
   private static Double nullableDouble(ResultSet rs, String col) throws SQLException {
     double v = rs.getDouble(col);
     return rs.wasNull() ? null : v;
@@ -215,13 +232,14 @@ public final class SqliteStore implements Store {
       rs.getString("model_id"), rs.getString("input_blob"), rs.getLong("record_count"), rs.getInt("unit_size"),
       rs.getInt("priority"), rs.getInt("replicas"), rs.getInt("quorum"), rs.getInt("max_replicas"),
       rs.getString("compare"), JobState.valueOf(rs.getString("state")), instant(rs, "created_at"),
-      instant(rs, "finished_at"), rs.getString("error"));
+      instant(rs, "finished_at"), rs.getString("error"), rs.getInt("adaptive") == 1, rs.getInt("homogeneous") == 1);
 
   private static final RowMapper<Rows.Unit> UNIT = rs -> new Rows.Unit(
       rs.getString("id"), rs.getString("job_id"), rs.getInt("idx"), rs.getLong("record_start"),
       rs.getLong("record_end"), rs.getLong("byte_start"), rs.getLong("byte_end"),
       UnitState.valueOf(rs.getString("state")), rs.getInt("priority"), rs.getLong("job_seq"),
-      rs.getString("model_id"), rs.getInt("needed"), rs.getString("canonical"));
+      rs.getString("model_id"), rs.getInt("needed"), rs.getString("canonical"), nullableInt(rs, "quorum"),
+      UnitAcceptance.valueOf(rs.getString("acceptance")), rs.getString("hr_class"));
 
   private static final RowMapper<Rows.Assignment> ASSIGNMENT = rs -> {
     String outcome = rs.getString("outcome");
@@ -230,11 +248,24 @@ public final class SqliteStore implements Store {
         rs.getString("owner_key"), AssignmentState.valueOf(rs.getString("state")),
         outcome == null ? null : AssignmentOutcome.valueOf(outcome), instant(rs, "issued_at"),
         instant(rs, "deadline"), instant(rs, "finished_at"), rs.getString("outputs"),
-        nullableLong(rs, "elapsed_ms"), nullableDouble(rs, "energy_j"), rs.getString("reason"));
+        nullableLong(rs, "elapsed_ms"), nullableDouble(rs, "energy_j"), rs.getString("reason"),
+        AssignmentKind.valueOf(rs.getString("kind")), rs.getString("network"), rs.getInt("trusted") == 1);
   };
 
+  private static final RowMapper<Rows.DeviceTrust> TRUST = rs -> new Rows.DeviceTrust(
+      rs.getString("id"), rs.getInt("trust_streak"), instant(rs, "trusted_since"), instant(rs, "last_check_at"),
+      instant(rs, "last_failed_at"), rs.getLong("checks_failed"), rs.getLong("results_errored"),
+      rs.getLong("results_timed_out"), rs.getString("network"), rs.getString("engine_versions"),
+      rs.getString("platform_class"));
+
+  private static final RowMapper<Rows.LedgerEntry> LEDGER = rs -> new Rows.LedgerEntry(
+      rs.getLong("seq"), rs.getString("device_id"), rs.getString("owner_key"), rs.getString("unit_id"),
+      rs.getString("assignment_id"), rs.getDouble("amount"), LedgerReason.valueOf(rs.getString("reason")),
+      instant(rs, "at"));
+
   private static final String UNIT_COLUMNS = "u.id, u.job_id, u.idx, u.record_start, u.record_end, u.byte_start, "
-      + "u.byte_end, u.state, u.priority, u.job_seq, u.model_id, u.needed, u.canonical";
+      + "u.byte_end, u.state, u.priority, u.job_seq, u.model_id, u.needed, u.canonical, u.quorum, u.acceptance, "
+      + "u.hr_class";
 
   // ------------------------------------------------------------------ the transaction's operations
 
@@ -377,11 +408,11 @@ public final class SqliteStore implements Store {
     @Override
     public long insertJob(Rows.Job j) {
       update("INSERT INTO jobs (id, owner, name, model_id, input_blob, record_count, unit_size, priority, replicas, "
-              + "quorum, max_replicas, compare, state, created_at, finished_at, error) "
-              + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              + "quorum, max_replicas, compare, state, created_at, finished_at, error, adaptive, homogeneous) "
+              + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           j.id(), j.owner(), j.name(), j.modelId(), j.inputBlob(), j.recordCount(), j.unitSize(), j.priority(),
           j.replicas(), j.quorum(), j.maxReplicas(), j.compareJson(), j.state(), j.createdAt(), j.finishedAt(),
-          j.error());
+          j.error(), j.adaptive() ? 1 : 0, j.homogeneous() ? 1 : 0);
       return one("SELECT seq FROM jobs WHERE id = ?", rs -> rs.getLong(1), j.id()).orElseThrow();
     }
 
@@ -413,7 +444,7 @@ public final class SqliteStore implements Store {
               + "COALESCE(SUM(state = 'FAILED'), 0) AS failed, "
               + "COALESCE(SUM(CASE WHEN state = 'VALID' THEN record_end - record_start ELSE 0 END), 0) AS done, "
               + "(SELECT COUNT(*) FROM assignments a JOIN units v ON v.id = a.unit_id "
-              + "  WHERE a.job_id = ? AND a.state = 'RETURNED' AND v.state = 'VALID') AS returned "
+              + "  WHERE a.job_id = ? AND a.state = 'RETURNED' AND a.kind <> 'KNOWN_ANSWER' AND v.state = 'VALID') AS returned "
               + "FROM units WHERE job_id = ?",
           rs -> new Rows.JobProgress(rs.getInt("total"), rs.getInt("valid"), rs.getInt("in_progress"),
               rs.getInt("failed"), rs.getLong("done"), rs.getLong("returned")),
@@ -431,9 +462,11 @@ public final class SqliteStore implements Store {
     public void insertUnits(List<Rows.Unit> units) {
       for (Rows.Unit u : units) {
         update("INSERT INTO units (id, job_id, idx, record_start, record_end, byte_start, byte_end, state, priority, "
-                + "job_seq, model_id, needed, canonical) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                + "job_seq, model_id, needed, canonical, quorum, acceptance, hr_class) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             u.id(), u.jobId(), u.idx(), u.recordStart(), u.recordEnd(), u.byteStart(), u.byteEnd(), u.state(),
-            u.priority(), u.jobSeq(), u.modelId(), u.needed(), u.canonicalJson());
+            u.priority(), u.jobSeq(), u.modelId(), u.needed(), u.canonicalJson(), u.quorum(),
+            u.acceptance() == null ? UnitAcceptance.REPLICATED : u.acceptance(), u.hrClass());
         update("UPDATE jobs SET units_total = units_total + 1 WHERE id = ?", u.jobId());
       }
     }
@@ -492,7 +525,7 @@ public final class SqliteStore implements Store {
     }
 
     @Override
-    public List<Rows.Unit> dispatchCandidates(String deviceId, String ownerKey, List<String> modelIds, int limit) {
+    public List<Rows.Unit> dispatchCandidates(Rows.Placement p, List<String> modelIds, int limit) {
       List<Object> args = new ArrayList<>();
       StringBuilder sql = new StringBuilder("SELECT " + UNIT_COLUMNS + " FROM units u JOIN jobs j ON j.id = u.job_id "
           + "WHERE u.needed > 0 AND u.state IN ('PENDING', 'IN_PROGRESS') AND j.state IN ('QUEUED', 'RUNNING') ");
@@ -503,11 +536,25 @@ public final class SqliteStore implements Store {
         sql.append("AND u.model_id IN (").append(placeholders(modelIds.size())).append(") ");
         args.addAll(modelIds);
       }
-      sql.append("AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND a.device_id = ?) ")
-          .append("AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.owner_key = ? AND a.unit_id = u.id) ")
-          .append("ORDER BY u.priority DESC, u.job_seq, u.idx LIMIT ?");
-      args.add(deviceId);
-      args.add(ownerKey);
+      // one probe of assignments_by_unit per candidate: same device, same owner, same network
+      sql.append("AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (a.device_id = ? "
+          + "OR a.owner_key = ?");
+      args.add(p.deviceId());
+      args.add(p.ownerKey());
+      if (p.network() != null) {
+        sql.append(" OR a.network = ?");
+        args.add(p.network());
+      }
+      sql.append(")) ");
+      sql.append("AND (j.homogeneous = 0 OR u.hr_class IS NULL OR u.hr_class = ?) ");
+      args.add(p.platformClass() == null ? "" : p.platformClass());
+      if (p.needTrustedPeer()) {
+        sql.append("AND (NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND a.kind <> 'KNOWN_ANSWER' "
+            + "AND (a.state = 'ISSUED' OR (a.state = 'RETURNED' AND (a.outcome IS NULL OR a.outcome = 'VALID')))) "
+            + "OR EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND a.trusted = 1 "
+            + "AND (a.state = 'ISSUED' OR (a.state = 'RETURNED' AND (a.outcome IS NULL OR a.outcome = 'VALID'))))) ");
+      }
+      sql.append("ORDER BY u.priority DESC, u.job_seq, u.idx LIMIT ?");
       args.add(limit);
       return query(sql.toString(), UNIT, args.toArray());
     }
@@ -519,12 +566,179 @@ public final class SqliteStore implements Store {
           rs -> true).isPresent();
     }
 
+    // ---------------------------------------------------------------- V2: trust, units, ledger
+
+    @Override
+    public Optional<Rows.DeviceTrust> deviceTrust(String id) {
+      return one("SELECT * FROM devices WHERE id = ?", TRUST, id);
+    }
+
+    @Override
+    public void setDeviceNetwork(String id, String network) {
+      update("UPDATE devices SET network = ? WHERE id = ? AND network IS NOT ?", network, id, network);
+    }
+
+    @Override
+    public void setDevicePlatform(String id, String engineVersionsJson, String platformClass) {
+      update("UPDATE devices SET engine_versions = ?, platform_class = ? WHERE id = ?", engineVersionsJson,
+          platformClass, id);
+    }
+
+    @Override
+    public void trustPassed(String id, Instant now, int threshold) {
+      update("UPDATE devices SET trust_streak = trust_streak + 1, last_check_at = ?, "
+          + "trusted_since = CASE WHEN trusted_since IS NULL AND trust_streak + 1 >= ? THEN ? ELSE trusted_since END "
+          + "WHERE id = ?", now, threshold, now, id);
+    }
+
+    @Override
+    public void trustReset(String id, Instant now) {
+      update("UPDATE devices SET trust_streak = 0, trusted_since = NULL, last_check_at = ?, last_failed_at = ?, "
+          + "checks_failed = checks_failed + 1 WHERE id = ?", now, now, id);
+    }
+
+    @Override
+    public void addDeviceFailures(String id, int errored, int timedOut) {
+      update("UPDATE devices SET results_errored = results_errored + ?, results_timed_out = results_timed_out + ? "
+          + "WHERE id = ?", errored, timedOut, id);
+    }
+
+    @Override
+    public int[] countActiveAndTrusted(int threshold) {
+      return one("SELECT COUNT(*), COALESCE(SUM(trust_streak >= ?), 0) FROM devices WHERE state = 'ACTIVE'",
+          rs -> new int[] {rs.getInt(1), rs.getInt(2)}, threshold).orElse(new int[] {0, 0});
+    }
+
+    @Override
+    public List<Rows.Assignment> validVotesOfDevice(String deviceId) {
+      return query("SELECT a.* FROM assignments a JOIN units u ON u.id = a.unit_id WHERE a.device_id = ? "
+          + "AND a.outcome = 'VALID' AND a.kind <> 'KNOWN_ANSWER' AND u.state = 'VALID' ORDER BY a.finished_at",
+          ASSIGNMENT, deviceId);
+    }
+
+    @Override
+    public boolean regradeAssignment(String id, AssignmentOutcome from, AssignmentOutcome to) {
+      return update("UPDATE assignments SET outcome = ? WHERE id = ? AND state = 'RETURNED' AND outcome = ?",
+          to, id, from) == 1;
+    }
+
+    @Override
+    public void insertLedger(Rows.LedgerEntry e) {
+      update("INSERT INTO credit_ledger (device_id, owner_key, unit_id, assignment_id, amount, reason, at) "
+          + "VALUES (?, ?, ?, ?, ?, ?, ?)", e.deviceId(), e.ownerKey(), e.unitId(), e.assignmentId(), e.amount(),
+          e.reason(), e.at());
+    }
+
+    @Override
+    public double creditOfAssignment(String assignmentId) {
+      return one("SELECT COALESCE(SUM(amount), 0) FROM credit_ledger WHERE assignment_id = ?",
+          rs -> rs.getDouble(1), assignmentId).orElse(0.0);
+    }
+
+    @Override
+    public List<Rows.LedgerEntry> ledgerOfDevice(String deviceId) {
+      return query("SELECT * FROM credit_ledger WHERE device_id = ? ORDER BY seq", LEDGER, deviceId);
+    }
+
+    @Override
+    public Optional<Double> modelCost(String modelId) {
+      return one("SELECT ms_per_record FROM model_costs WHERE model_id = ?", rs -> rs.getDouble(1), modelId);
+    }
+
+    @Override
+    public void addModelCost(String modelId, double msPerRecord) {
+      // an exponentially weighted mean of per-unit medians: one unit moves it by at most 1/16
+      update("INSERT INTO model_costs (model_id, ms_per_record, samples) VALUES (?, ?, 1) "
+          + "ON CONFLICT (model_id) DO UPDATE SET samples = samples + 1, "
+          + "ms_per_record = ms_per_record + (excluded.ms_per_record - ms_per_record) / MIN(samples + 1, 16)",
+          modelId, msPerRecord);
+    }
+
+    @Override
+    public void removeValidUnit(String jobId) {
+      update("UPDATE jobs SET units_valid = units_valid - 1 WHERE id = ? AND units_valid > 0", jobId);
+    }
+
+    @Override
+    public long returnedResultsOfJob(String jobId) {
+      return one("SELECT COUNT(*) FROM assignments a JOIN units v ON v.id = a.unit_id WHERE a.job_id = ? "
+          + "AND a.state = 'RETURNED' AND a.kind <> 'KNOWN_ANSWER' AND v.state = 'VALID'",
+          rs -> rs.getLong(1), jobId).orElse(0L);
+    }
+
+    @Override
+    public void setUnitAcceptance(String unitId, Integer quorum, UnitAcceptance acceptance) {
+      update("UPDATE units SET quorum = ?, acceptance = ? WHERE id = ?", quorum, acceptance, unitId);
+    }
+
+    @Override
+    public void setNeeded(String unitId, int n) {
+      update("UPDATE units SET needed = ? WHERE id = ?", Math.max(0, n), unitId);
+    }
+
+    @Override
+    public boolean pinHrClass(String unitId, String hrClass) {
+      update("UPDATE units SET hr_class = ? WHERE id = ? AND hr_class IS NULL", hrClass, unitId);
+      return one("SELECT hr_class = ? FROM units WHERE id = ?", rs -> rs.getBoolean(1), hrClass, unitId).orElse(false);
+    }
+
+    @Override
+    public boolean reopenUnit(String unitId, int needed) {
+      return update("UPDATE units SET state = 'IN_PROGRESS', canonical = NULL, quorum = NULL, "
+          + "acceptance = 'REPLICATED', needed = ? WHERE id = ? AND state = 'VALID'", Math.max(0, needed), unitId) == 1;
+    }
+
+    @Override
+    public Optional<Rows.Unit> auditCandidate(Rows.Placement p, double pivot) {
+      long max = one("SELECT COALESCE(MAX(rowid), 0) FROM units", rs -> rs.getLong(1)).orElse(0L);
+      long from = (long) (Math.max(0, Math.min(1, pivot)) * max);
+      Optional<Rows.Unit> found = auditFrom(p, from);
+      return found.isPresent() || from == 0 ? found : auditFrom(p, 0);
+    }
+
+    private Optional<Rows.Unit> auditFrom(Rows.Placement p, long fromRowid) {
+      List<Object> args = new ArrayList<>();
+      args.add(fromRowid);
+      args.add(p.platformClass() == null ? "" : p.platformClass());
+      args.add(p.deviceId());
+      args.add(p.ownerKey());
+      String net = "";
+      if (p.network() != null) {
+        net = " OR a.network = ?";
+        args.add(p.network());
+      }
+      return one("SELECT " + UNIT_COLUMNS + " FROM units u JOIN jobs j ON j.id = u.job_id WHERE u.state = 'VALID' "
+          + "AND u.acceptance = 'ON_TRUST' AND u.rowid >= ? AND j.state IN ('RUNNING', 'COMPLETED') "
+          + "AND (j.homogeneous = 0 OR u.hr_class = ?) "
+          + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (a.kind = 'AUDIT' "
+          + "OR a.device_id = ? OR a.owner_key = ?" + net + ")) ORDER BY u.rowid LIMIT 1",
+          UNIT, args.toArray());
+    }
+
+    @Override
+    public Optional<Rows.Unit> knownAnswerSource(Rows.Placement p, String modelId, int skip) {
+      List<Object> args = new ArrayList<>();
+      args.add(modelId);
+      args.add(p.deviceId());
+      args.add(p.ownerKey());
+      String net = "";
+      if (p.network() != null) {
+        net = " OR a.network = ?";
+        args.add(p.network());
+      }
+      args.add(skip);
+      return one("SELECT " + UNIT_COLUMNS + " FROM units u WHERE u.model_id = ? AND u.state = 'VALID' "
+          + "AND u.acceptance = 'REPLICATED' AND u.canonical IS NOT NULL "
+          + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (a.device_id = ? OR a.owner_key = ?"
+          + net + ")) ORDER BY u.rowid DESC LIMIT 1 OFFSET ?", UNIT, args.toArray());
+    }
+
     @Override
     public void insertAssignment(Rows.Assignment a) {
-      update("INSERT INTO assignments (id, unit_id, job_id, device_id, owner_key, state, outcome, issued_at, deadline) "
-              + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      update("INSERT INTO assignments (id, unit_id, job_id, device_id, owner_key, state, outcome, issued_at, deadline, "
+              + "kind, network, trusted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           a.id(), a.unitId(), a.jobId(), a.deviceId(), a.ownerKey(), a.state(), a.outcome(), a.issuedAt(),
-          a.deadline());
+          a.deadline(), a.kind() == null ? AssignmentKind.REPLICA : a.kind(), a.network(), a.trusted() ? 1 : 0);
     }
 
     @Override

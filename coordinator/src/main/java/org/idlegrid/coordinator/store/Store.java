@@ -17,8 +17,11 @@ import java.util.function.Function;
  *       they happened, so a change is applied once even when two callers race;</li>
  *   <li>{@link Tx#takeReplicaSlot} never lets {@code needed} go below zero, so a unit is never
  *       issued more replicas than it asked for;</li>
- *   <li>{@link Tx#dispatchCandidates} never offers a unit the device, or another device of the
- *       same owner, already holds (or held) an assignment for.</li>
+ *   <li>{@link Tx#dispatchCandidates} never offers a unit the device, another device of the
+ *       same owner, or (when known) a device of the same network already holds (or held) an
+ *       assignment for;</li>
+ *   <li>{@link Tx#reopenUnit} and {@link Tx#regradeAssignment} are conditional too, so a
+ *       re-verification is applied once.</li>
  * </ul>
  * A transaction started inside another one on the same thread joins it.
  */
@@ -62,6 +65,47 @@ public interface Store extends AutoCloseable {
 
     void addDeviceCounts(String id, int returned, int valid, int invalid, double credit);
 
+    // --- trust (V2)
+    Optional<Rows.DeviceTrust> deviceTrust(String id);
+
+    /** Records the device's network prefix (null = unknown). */
+    void setDeviceNetwork(String id, String network);
+
+    void setDevicePlatform(String id, String engineVersionsJson, String platformClass);
+
+    /**
+     * A result verified by comparison agreed: streak + 1, last check now, trusted since now when
+     * the streak reaches {@code threshold}.
+     */
+    void trustPassed(String id, Instant now, int threshold);
+
+    /** A failed check: streak 0, no longer trusted, one more failed check. */
+    void trustReset(String id, Instant now);
+
+    void addDeviceFailures(String id, int errored, int timedOut);
+
+    /** How many ACTIVE devices there are, and how many of them have a streak of at least {@code threshold}. */
+    int[] countActiveAndTrusted(int threshold);
+
+    /** The device's VALID votes (RETURNED, outcome VALID, not known-answer checks) on units that are VALID. */
+    List<Rows.Assignment> validVotesOfDevice(String deviceId);
+
+    /** Changes a graded outcome; false unless it was {@code from}. */
+    boolean regradeAssignment(String id, AssignmentOutcome from, AssignmentOutcome to);
+
+    // --- credit ledger and model cost
+    void insertLedger(Rows.LedgerEntry entry);
+
+    /** The sum of the ledger amounts for one assignment (what it holds now). */
+    double creditOfAssignment(String assignmentId);
+
+    List<Rows.LedgerEntry> ledgerOfDevice(String deviceId);
+
+    Optional<Double> modelCost(String modelId);
+
+    /** Folds one measurement (ms per record) into the model's cost. */
+    void addModelCost(String modelId, double msPerRecord);
+
     // --- models, uploads
     /** Inserts the model; false (and nothing changed) if a model with this id exists. */
     boolean insertModel(Rows.Model model);
@@ -103,6 +147,12 @@ public interface Store extends AutoCloseable {
     /** Counts one more VALID unit for the job; true when now every unit of the job is VALID. */
     boolean addValidUnit(String jobId);
 
+    /** Counts one VALID unit less (a unit re-opened for re-verification). */
+    void removeValidUnit(String jobId);
+
+    /** Returned (non known-answer) results of the job's units that are VALID: the replication it used. */
+    long returnedResultsOfJob(String jobId);
+
     // --- units
     void insertUnits(List<Rows.Unit> units);
 
@@ -121,6 +171,34 @@ public interface Store extends AutoCloseable {
 
     void setCanonical(String unitId, String canonicalJson);
 
+    /** Sets how the unit will be accepted: its quorum override (null = the job's) and acceptance. */
+    void setUnitAcceptance(String unitId, Integer quorum, UnitAcceptance acceptance);
+
+    /** needed := n (no state condition: the caller holds the unit's transaction). */
+    void setNeeded(String unitId, int n);
+
+    /** Pins the unit's homogeneous-redundancy class if it has none; true if it now has {@code hrClass}. */
+    boolean pinHrClass(String unitId, String hrClass);
+
+    /**
+     * Re-opens a VALID unit for re-verification: VALID → IN_PROGRESS, canonical cleared, quorum
+     * override cleared, acceptance REPLICATED, needed := {@code needed}. False if it was not VALID.
+     */
+    boolean reopenUnit(String unitId, int needed);
+
+    /**
+     * A VALID unit of {@code modelId}, validated by a quorum (not on trust), that this device, its
+     * owner and its network never held: a known-answer check. {@code skip} picks among the newest.
+     */
+    Optional<Rows.Unit> knownAnswerSource(Rows.Placement placement, String modelId, int skip);
+
+    /**
+     * A VALID unit accepted on trust, of a RUNNING or COMPLETED job, not yet audited, that this
+     * device, its owner and its network never held: the first at or after {@code pivot} (a
+     * fraction in [0, 1) of the units table, so that a random pivot samples uniformly), wrapping.
+     */
+    Optional<Rows.Unit> auditCandidate(Rows.Placement placement, double pivot);
+
     List<String> unitIdsInState(UnitState state, int limit);
 
     /** Units with returned results the validator has not graded yet. */
@@ -131,7 +209,12 @@ public interface Store extends AutoCloseable {
      * device of {@code ownerKey} holds an assignment for: highest priority first, then oldest
      * job, then unit index. With {@code modelIds} non-null only units of those models.
      */
-    List<Rows.Unit> dispatchCandidates(String deviceId, String ownerKey, List<String> modelIds, int limit);
+    default List<Rows.Unit> dispatchCandidates(String deviceId, String ownerKey, List<String> modelIds, int limit) {
+      return dispatchCandidates(new Rows.Placement(deviceId, ownerKey, null, null, false), modelIds, limit);
+    }
+
+    /** As above, with the full placement rules of {@link Rows.Placement}. */
+    List<Rows.Unit> dispatchCandidates(Rows.Placement placement, List<String> modelIds, int limit);
 
     boolean hasDispatchableWork();
 

@@ -3,12 +3,15 @@ package org.idlegrid.coordinator.transitioner;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import org.idlegrid.coordinator.store.AssignmentKind;
+import org.idlegrid.coordinator.store.AssignmentOutcome;
 import org.idlegrid.coordinator.store.AssignmentState;
 import org.idlegrid.coordinator.store.DeviceState;
 import org.idlegrid.coordinator.store.JobState;
 import org.idlegrid.coordinator.store.Rows;
 import org.idlegrid.coordinator.store.Store;
 import org.idlegrid.coordinator.store.UnitState;
+import org.idlegrid.coordinator.trust.Trust;
 
 /**
  * Moves assignments out of ISSUED, each move one transaction guarded by
@@ -23,18 +26,20 @@ import org.idlegrid.coordinator.store.UnitState;
  *   <li>the job is cancelled or the device banned: its ISSUED assignments → ABORTED.</li>
  * </ul>
  * A new replica slot is only added while the unit still needs results (IN_PROGRESS or
- * VALIDATING); whoever adds one calls {@code workAvailable} after the commit to wake waiting devices.
+ * VALIDATING); a unit accepted on trust whose only replica is lost becomes ordinary replicated
+ * work again ({@link Trust#replicaLost}). Errors and timeouts count against the device and may
+ * quarantine it. Whoever adds a slot calls {@code workAvailable} to wake waiting devices.
  */
 public final class Transitioner {
-  private static final List<UnitState> OPEN = List.of(UnitState.IN_PROGRESS, UnitState.VALIDATING);
-
   private final Store store;
   private final Clock clock;
+  private final Trust trust;
   private final Runnable workAvailable;
 
-  public Transitioner(Store store, Clock clock, Runnable workAvailable) {
+  public Transitioner(Store store, Clock clock, Trust trust, Runnable workAvailable) {
     this.store = store;
     this.clock = clock;
+    this.trust = trust;
     this.workAvailable = workAvailable;
   }
 
@@ -77,9 +82,11 @@ public final class Transitioner {
       tx.addDeviceCounts(deviceId, 1, 0, 0, 0);
       Rows.Unit unit = tx.unit(a.unitId()).orElseThrow();
       Rows.Job job = tx.job(a.jobId()).orElseThrow();
+      // live results: returned replicas (not known-answer checks) whose vote was not withdrawn
       long returned = tx.assignmentsOfUnit(unit.id()).stream()
-          .filter(x -> x.state() == AssignmentState.RETURNED).count();
-      if (unit.state() == UnitState.IN_PROGRESS && returned >= job.quorum()) {
+          .filter(x -> x.state() == AssignmentState.RETURNED && x.kind() != AssignmentKind.KNOWN_ANSWER
+              && x.outcome() != AssignmentOutcome.WITHDRAWN).count();
+      if (unit.state() == UnitState.IN_PROGRESS && returned >= unit.quorumOr(job.quorum())) {
         tx.transitionUnit(unit.id(), UnitState.IN_PROGRESS, UnitState.VALIDATING);
       }
       return new Outcome(null, AssignmentState.RETURNED, unit.id());
@@ -98,7 +105,10 @@ public final class Transitioner {
       if (!tx.endAssignment(assignmentId, to, reason, now)) {
         return new Outcome(Refusal.NOT_ISSUED, tx.assignment(assignmentId).orElseThrow().state(), a.unitId());
       }
-      tx.addReplicaSlots(a.unitId(), 1, OPEN);
+      Trust.replicaLost(tx, a);
+      if (to == AssignmentState.ERRORED) {
+        trust.failure(tx, deviceId, false);
+      }
       return new Outcome(null, to, a.unitId());
     });
     if (out.done()) {
@@ -116,7 +126,8 @@ public final class Transitioner {
         int count = 0;
         for (Rows.Assignment a : tx.expiredAssignments(now, 500)) {
           if (tx.endAssignment(a.id(), AssignmentState.TIMED_OUT, "deadline passed", now)) {
-            tx.addReplicaSlots(a.unitId(), 1, OPEN);
+            Trust.replicaLost(tx, a);
+            trust.failure(tx, a.deviceId(), true);
             count++;
           }
         }
@@ -157,9 +168,11 @@ public final class Transitioner {
       if (done) {
         for (Rows.Assignment a : tx.issuedAssignmentsOfDevice(deviceId)) {
           if (tx.endAssignment(a.id(), AssignmentState.ABORTED, "device-banned", now)) {
-            tx.addReplicaSlots(a.unitId(), 1, OPEN);
+            Trust.replicaLost(tx, a);
           }
         }
+        tx.trustReset(deviceId, now);
+        trust.withdrawVotes(tx, deviceId);
       }
       return done;
     });

@@ -2,45 +2,61 @@ package org.idlegrid.coordinator.validator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import org.idlegrid.compare.ComparePolicy;
 import org.idlegrid.coordinator.assimilator.Assimilator;
+import org.idlegrid.coordinator.store.AssignmentKind;
 import org.idlegrid.coordinator.store.AssignmentOutcome;
 import org.idlegrid.coordinator.store.AssignmentState;
+import org.idlegrid.coordinator.store.DeviceState;
 import org.idlegrid.coordinator.store.Rows;
 import org.idlegrid.coordinator.store.Store;
+import org.idlegrid.coordinator.store.UnitAcceptance;
 import org.idlegrid.coordinator.store.UnitState;
+import org.idlegrid.coordinator.trust.Trust;
 import org.idlegrid.json.Json;
 import org.idlegrid.protocol.CompareSpec;
 
 /**
- * Decides a unit once it holds {@code quorum} returned results (state VALIDATING), in one
- * transaction:
+ * Decides a unit once it holds {@code quorum} live results (state VALIDATING), in one
+ * transaction. A live result is a RETURNED replica (not a known-answer check) whose vote was not
+ * WITHDRAWN and whose device is not quarantined or banned (those are withdrawn on sight).
  * <ol>
- *   <li>returned results are grouped, in the order they arrived, into classes of results
- *       equivalent under the job's {@link ComparePolicy} (a result joins the first class whose
- *       first member it agrees with);</li>
- *   <li>the first class with at least {@code quorum} members is canonical: the unit goes VALID,
- *       its assignments VALID (credit: the unit's record count), all other returned ones INVALID,
- *       and the assimilator stores the canonical outputs;</li>
+ *   <li>live results are grouped, in the order they arrived, into classes of results equivalent
+ *       under the job's {@link ComparePolicy} (a result joins the first class whose first member
+ *       it agrees with);</li>
+ *   <li>the first class with at least the unit's quorum (the job's, or 1 for a unit accepted on
+ *       trust) is canonical: the unit goes VALID, its members VALID, every other live result
+ *       INVALID; verdicts already given are changed where the new decision differs (a re-opened
+ *       unit), with counts and credit corrected; the assimilator stores the canonical outputs;</li>
  *   <li>otherwise, while replicas are still out, the unit goes back to IN_PROGRESS to wait; if
  *       none are out and fewer than {@code maxReplicas} results were asked for, it asks for as many
  *       more as the largest class lacks (capped by maxReplicas); else the unit FAILED and its
  *       results are INCONCLUSIVE.</li>
  * </ol>
- * A result arriving after the unit was decided is graded against the canonical outputs (VALID
- * unit) or INCONCLUSIVE (FAILED unit). Every step is a guarded transition, so running the
- * validator twice on a unit (e.g. the startup {@link #sweep}) changes nothing the second time.
+ * Trust: each member of a canonical class of two or more passed a check; each INVALID verdict
+ * is a failed check ({@link Trust#failed}: trust reset, votes withdrawn, maybe quarantine).
+ * Credit for a VALID verdict: the unit's records × the model's measured milliseconds per record
+ * (the smoothed median of agreeing replicas, see {@link Store.Tx#addModelCost}).
+ *
+ * <p>A result arriving after the unit was decided (a late replica, or a known-answer check) is
+ * graded against the canonical outputs (VALID unit) or INCONCLUSIVE (otherwise). An audit of a
+ * unit accepted on trust that agrees makes it a replicated unit (both devices passed a check);
+ * one that disagrees re-opens the unit for a quorum decision. Every step is a
+ * guarded transition, so validating a unit twice changes nothing the second time.
  */
 public final class Validator {
   private final Store store;
   private final Assimilator assimilator;
+  private final Trust trust;
   private final Runnable workAvailable;
 
-  public Validator(Store store, Assimilator assimilator, Runnable workAvailable) {
+  public Validator(Store store, Assimilator assimilator, Trust trust, Runnable workAvailable) {
     this.store = store;
     this.assimilator = assimilator;
+    this.trust = trust;
     this.workAvailable = workAvailable;
   }
 
@@ -55,23 +71,50 @@ public final class Validator {
       Rows.Job job = tx.job(unit.jobId()).orElseThrow();
       ComparePolicy policy = ComparePolicy.of(Json.read(job.compareJson(), CompareSpec.class));
       List<Rows.Assignment> all = tx.assignmentsOfUnit(unitId);
-      List<Rows.Assignment> returned = new ArrayList<>(all.stream()
-          .filter(a -> a.state() == AssignmentState.RETURNED).toList());
+      List<Rows.Assignment> checks = new ArrayList<>();
+      List<Rows.Assignment> live = new ArrayList<>();
+      for (Rows.Assignment a : all) {
+        if (a.state() != AssignmentState.RETURNED || a.outcome() == AssignmentOutcome.WITHDRAWN) {
+          continue;
+        }
+        if (a.kind() == AssignmentKind.KNOWN_ANSWER) {
+          checks.add(a);
+        } else if (a.outcome() == null && !active(tx, a.deviceId())) {
+          tx.gradeAssignment(a.id(), AssignmentOutcome.WITHDRAWN);
+        } else {
+          live.add(a);
+        }
+      }
       // arrival order; List.sort is stable, so ties keep the store's issue order (issued_at, rowid)
-      returned.sort(Comparator.comparing(Rows.Assignment::finishedAt));
+      live.sort(Comparator.comparing(Rows.Assignment::finishedAt));
       switch (unit.state()) {
-        case VALID -> gradeLate(tx, unit, policy, returned);
-        case FAILED -> returned.stream().filter(a -> a.outcome() == null)
-            .forEach(a -> tx.gradeAssignment(a.id(), AssignmentOutcome.INCONCLUSIVE));
-        case VALIDATING -> moreReplicas[0] = decide(tx, unit, job, policy, all, returned);
+        case VALID -> {
+          gradeLate(tx, unit, policy, live);
+          gradeLate(tx, unit, policy, checks);
+        }
+        case VALIDATING -> moreReplicas[0] = decide(tx, unit, job, policy, all, live);
         default -> { }
       }
-      return tx.unit(unitId).orElseThrow().state();
+      Rows.Unit after = tx.unit(unitId).orElseThrow();
+      if (after.state() != UnitState.VALID) {
+        // a check can only be graded against a canonical answer; without one it proves nothing
+        checks.stream().filter(a -> a.outcome() == null)
+            .forEach(a -> tx.gradeAssignment(a.id(), AssignmentOutcome.INCONCLUSIVE));
+      }
+      if (after.state() == UnitState.FAILED) {
+        live.stream().filter(a -> a.outcome() == null)
+            .forEach(a -> tx.gradeAssignment(a.id(), AssignmentOutcome.INCONCLUSIVE));
+      }
+      return after.state();
     });
     if (moreReplicas[0]) {
       workAvailable.run();
     }
     return state;
+  }
+
+  private static boolean active(Store.Tx tx, String deviceId) {
+    return tx.device(deviceId).map(d -> d.state() == DeviceState.ACTIVE).orElse(false);
   }
 
   /** Validates every unit left VALIDATING or with ungraded results (after a restart). */
@@ -94,11 +137,12 @@ public final class Validator {
   }
 
   private boolean decide(Store.Tx tx, Rows.Unit unit, Rows.Job job, ComparePolicy policy,
-      List<Rows.Assignment> all, List<Rows.Assignment> returned) {
+      List<Rows.Assignment> all, List<Rows.Assignment> live) {
+    int quorum = unit.quorumOr(job.quorum());
     List<List<Rows.Assignment>> classes = new ArrayList<>();
     List<List<JsonNode>> representatives = new ArrayList<>();
     List<Rows.Assignment> canonical = null;
-    for (Rows.Assignment a : returned) {
+    for (Rows.Assignment a : live) {
       List<JsonNode> out = outputs(a);
       int k = 0;
       while (k < classes.size() && !policy.agree(representatives.get(k), out)) {
@@ -109,7 +153,7 @@ public final class Validator {
         representatives.add(out);
       }
       classes.get(k).add(a);
-      if (canonical == null && classes.get(k).size() >= job.quorum()) {
+      if (canonical == null && classes.get(k).size() >= quorum) {
         canonical = classes.get(k);
       }
     }
@@ -117,24 +161,29 @@ public final class Validator {
       if (!tx.transitionUnit(unit.id(), UnitState.VALIDATING, UnitState.VALID)) {
         return false;
       }
-      for (Rows.Assignment a : returned) {
+      double cost = cost(tx, unit, canonical);
+      boolean compared = canonical.size() >= 2;
+      List<String> convicted = new ArrayList<>();
+      for (Rows.Assignment a : live) {
         boolean valid = canonical.contains(a);
-        if (tx.gradeAssignment(a.id(), valid ? AssignmentOutcome.VALID : AssignmentOutcome.INVALID)) {
-          tx.addDeviceCounts(a.deviceId(), 0, valid ? 1 : 0, valid ? 0 : 1, valid ? unit.recordCount() : 0);
-        }
+        verdict(tx, unit, a, valid, cost, compared, convicted);
       }
       assimilator.unitValid(tx, unit, canonical.get(0).outputsJson());
+      for (String d : convicted) {
+        trust.failed(tx, d, "disagreed with the quorum of unit " + unit.id());
+      }
       return false;
     }
-    long outstanding = all.stream().filter(a -> a.state() == AssignmentState.ISSUED).count() + unit.needed();
+    long outstanding = all.stream().filter(a -> a.state() == AssignmentState.ISSUED
+        && a.kind() != AssignmentKind.KNOWN_ANSWER).count() + unit.needed();
     int largest = classes.stream().mapToInt(List::size).max().orElse(0);
-    long asked = returned.size() + outstanding;
+    long asked = live.size() + outstanding;
     if (outstanding > 0) {
       tx.transitionUnit(unit.id(), UnitState.VALIDATING, UnitState.IN_PROGRESS);
       return false;
     }
     if (asked < job.maxReplicas()) {
-      int more = (int) Math.min(job.quorum() - largest, job.maxReplicas() - asked);
+      int more = (int) Math.min(quorum - largest, job.maxReplicas() - asked);
       if (tx.transitionUnit(unit.id(), UnitState.VALIDATING, UnitState.IN_PROGRESS)) {
         tx.addReplicaSlots(unit.id(), Math.max(1, more), List.of(UnitState.IN_PROGRESS));
         return true;
@@ -142,7 +191,7 @@ public final class Validator {
       return false;
     }
     if (tx.transitionUnit(unit.id(), UnitState.VALIDATING, UnitState.FAILED)) {
-      for (Rows.Assignment a : returned) {
+      for (Rows.Assignment a : live) {
         tx.gradeAssignment(a.id(), AssignmentOutcome.INCONCLUSIVE);
       }
       assimilator.unitFailed(tx, unit);
@@ -150,16 +199,108 @@ public final class Validator {
     return false;
   }
 
-  private static void gradeLate(Store.Tx tx, Rows.Unit unit, ComparePolicy policy, List<Rows.Assignment> returned) {
+  /**
+   * Gives (or corrects) one verdict. {@code compared}: the canonical class holds two or more
+   * devices' results, so a VALID verdict is a passed check. Devices to convict are collected and
+   * convicted after the unit is stored VALID.
+   */
+  private void verdict(Store.Tx tx, Rows.Unit unit, Rows.Assignment a, boolean valid, double cost, boolean compared,
+      List<String> convicted) {
+    AssignmentOutcome target = valid ? AssignmentOutcome.VALID : AssignmentOutcome.INVALID;
+    if (a.outcome() == null) {
+      if (!tx.gradeAssignment(a.id(), target)) {
+        return;
+      }
+      if (valid) {
+        double amount = unit.recordCount() * cost;
+        trust.grant(tx, a, amount);
+        tx.addDeviceCounts(a.deviceId(), 0, 1, 0, Math.max(0, amount));
+        if (compared) {
+          trust.passed(tx, a.deviceId());
+        }
+      } else {
+        tx.addDeviceCounts(a.deviceId(), 0, 0, 1, 0);
+        convicted.add(a.deviceId());
+      }
+    } else if (a.outcome() != target && tx.regradeAssignment(a.id(), a.outcome(), target)) {
+      if (valid) { // an earlier INVALID verdict was wrong (it lost to a vote withdrawn since)
+        double amount = unit.recordCount() * cost;
+        trust.grant(tx, a, amount);
+        tx.addDeviceCounts(a.deviceId(), 0, 1, -1, Math.max(0, amount));
+      } else {
+        double reversed = trust.reverseCredit(tx, a);
+        tx.addDeviceCounts(a.deviceId(), 0, -1, 1, -reversed);
+        convicted.add(a.deviceId());
+      }
+    }
+  }
+
+  /** Milliseconds per record to credit: measured from agreeing replicas, never one device's claim alone. */
+  private static double cost(Store.Tx tx, Rows.Unit unit, List<Rows.Assignment> canonical) {
+    int records = Math.max(1, unit.recordCount());
+    if (canonical.size() >= 2) {
+      double[] perRecord = canonical.stream()
+          .mapToDouble(a -> a.elapsedMs() == null ? 0 : (double) a.elapsedMs() / records).sorted().toArray();
+      tx.addModelCost(unit.modelId(), median(perRecord));
+    }
+    return tx.modelCost(unit.modelId()).orElseGet(() -> {
+      // no replicated unit of this model yet: the lone device's claim, until one is measured
+      Rows.Assignment a = canonical.get(0);
+      return a.elapsedMs() == null ? 0.0 : (double) a.elapsedMs() / records;
+    });
+  }
+
+  static double median(double[] sorted) {
+    if (sorted.length == 0) {
+      return 0;
+    }
+    Arrays.sort(sorted);
+    int m = sorted.length / 2;
+    return sorted.length % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+  }
+
+  private void gradeLate(Store.Tx tx, Rows.Unit unit, ComparePolicy policy, List<Rows.Assignment> returned) {
     List<JsonNode> canonical = new ArrayList<>();
     Json.tree(unit.canonicalJson()).forEach(canonical::add);
+    double cost = tx.modelCost(unit.modelId()).orElse(0.0);
     for (Rows.Assignment a : returned) {
       if (a.outcome() != null) {
         continue;
       }
       boolean valid = policy.agree(canonical, outputs(a));
-      if (tx.gradeAssignment(a.id(), valid ? AssignmentOutcome.VALID : AssignmentOutcome.INVALID)) {
-        tx.addDeviceCounts(a.deviceId(), 0, valid ? 1 : 0, valid ? 0 : 1, valid ? unit.recordCount() : 0);
+      if (a.kind() == AssignmentKind.KNOWN_ANSWER) {
+        // a check, counted in no job: it moves trust, never credit
+        if (tx.gradeAssignment(a.id(), valid ? AssignmentOutcome.VALID : AssignmentOutcome.INVALID)) {
+          tx.addDeviceCounts(a.deviceId(), 0, valid ? 1 : 0, valid ? 0 : 1, 0);
+          if (valid) {
+            trust.passed(tx, a.deviceId());
+          } else {
+            trust.failed(tx, a.deviceId(), "failed a known-answer check");
+          }
+        }
+        continue;
+      }
+      if (a.kind() == AssignmentKind.AUDIT && unit.acceptance() == UnitAcceptance.ON_TRUST) {
+        if (valid) {
+          // the unit accepted on trust is now verified by two devices
+          if (tx.gradeAssignment(a.id(), AssignmentOutcome.VALID)) {
+            double amount = unit.recordCount() * cost;
+            trust.grant(tx, a, amount);
+            tx.addDeviceCounts(a.deviceId(), 0, 1, 0, Math.max(0, amount));
+            trust.passed(tx, a.deviceId());
+            returned.stream().filter(x -> x.kind() == AssignmentKind.ON_TRUST
+                && x.outcome() == AssignmentOutcome.VALID).forEach(x -> trust.passed(tx, x.deviceId()));
+            tx.setUnitAcceptance(unit.id(), null, UnitAcceptance.REPLICATED);
+          }
+        } else {
+          trust.auditDisagreed(tx, unit.id()); // the audit stays ungraded: a vote in the decision to come
+        }
+        continue;
+      }
+      List<String> convicted = new ArrayList<>();
+      verdict(tx, unit, a, valid, cost, true, convicted);
+      for (String d : convicted) {
+        trust.failed(tx, d, "disagreed with the canonical result of unit " + unit.id());
       }
     }
   }

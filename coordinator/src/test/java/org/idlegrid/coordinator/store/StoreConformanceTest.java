@@ -276,4 +276,184 @@ public abstract class StoreConformanceTest {
     assertEquals(1, p.unitsValid());
     assertEquals(2, p.recordsDone());
   }
+
+  // ------------------------------------------------------------------ trust, re-verification, placement (V2)
+
+  private Rows.Assignment issueAs(String assignmentId, Rows.Unit unit, Rows.Device device, String network,
+      boolean trusted, AssignmentKind kind) {
+    Rows.Assignment a = new Rows.Assignment(assignmentId, unit.id(), unit.jobId(), device.id(), device.ownerKey(),
+        AssignmentState.ISSUED, null, T0, T0.plusSeconds(60), null, null, null, null, null, kind, network, trusted);
+    store.transaction(tx -> {
+      if (kind != AssignmentKind.KNOWN_ANSWER) {
+        assertTrue(tx.takeReplicaSlot(unit.id()));
+      }
+      tx.insertAssignment(a);
+      return null;
+    });
+    return a;
+  }
+
+  private Rows.Unit unitRow(String id) {
+    return store.transaction(tx -> tx.unit(id)).orElseThrow();
+  }
+
+  @Test
+  void trustStreakGrowsWithPassedChecksAndAFailedCheckResetsIt() {
+    device("d1", "device:d1");
+    for (int i = 0; i < 3; i++) {
+      int n = i;
+      store.transaction(tx -> {
+        tx.trustPassed("d1", T0.plusSeconds(n), 3);
+        return null;
+      });
+    }
+    Rows.DeviceTrust t = store.transaction(tx -> tx.deviceTrust("d1")).orElseThrow();
+    assertEquals(3, t.streak());
+    assertEquals(T0.plusSeconds(2), t.trustedSince(), "trusted when the streak reached the threshold");
+    assertEquals(1, store.transaction(tx -> tx.countActiveAndTrusted(3))[1]);
+    store.transaction(tx -> {
+      tx.trustReset("d1", T0.plusSeconds(9));
+      tx.addDeviceFailures("d1", 1, 2);
+      return null;
+    });
+    t = store.transaction(tx -> tx.deviceTrust("d1")).orElseThrow();
+    assertEquals(0, t.streak());
+    assertEquals(null, t.trustedSince());
+    assertEquals(T0.plusSeconds(9), t.lastFailedAt());
+    assertEquals(1, t.checksFailed());
+    assertEquals(1, t.resultsErrored());
+    assertEquals(2, t.resultsTimedOut());
+    assertEquals(0, store.transaction(tx -> tx.countActiveAndTrusted(3))[1]);
+  }
+
+  @Test
+  void reopeningAValidUnitClearsItsAcceptanceAndIsAppliedOnce() {
+    String m = "sha256:" + "1".repeat(64);
+    model(m);
+    job("j1", m, 0, 2, 2);
+    store.transaction(tx -> {
+      tx.transitionUnit("j1-u0", UnitState.PENDING, UnitState.VALID);
+      tx.setCanonical("j1-u0", "[{}]");
+      tx.setUnitAcceptance("j1-u0", 1, UnitAcceptance.ON_TRUST);
+      tx.setNeeded("j1-u0", 0);
+      tx.addValidUnit("j1");
+      return null;
+    });
+    assertEquals(UnitAcceptance.ON_TRUST, unitRow("j1-u0").acceptance());
+    assertEquals(1, unitRow("j1-u0").quorum());
+    assertTrue(ok(tx -> tx.reopenUnit("j1-u0", 2)));
+    assertFalse(ok(tx -> tx.reopenUnit("j1-u0", 2)), "only a VALID unit is re-opened");
+    Rows.Unit u = unitRow("j1-u0");
+    assertEquals(UnitState.IN_PROGRESS, u.state());
+    assertEquals(null, u.canonicalJson());
+    assertEquals(null, u.quorum());
+    assertEquals(UnitAcceptance.REPLICATED, u.acceptance());
+    assertEquals(2, u.needed());
+    store.transaction(tx -> {
+      tx.removeValidUnit("j1");
+      return null;
+    });
+    assertFalse(ok(tx -> tx.addValidUnit("j1")), "1 of 2 valid: the re-opened unit no longer counts");
+    assertTrue(ok(tx -> tx.addValidUnit("j1")));
+  }
+
+  @Test
+  void votesAreWithdrawnOnceAndCreditIsTheLedgersSum() {
+    String m = "sha256:" + "1".repeat(64);
+    model(m);
+    job("j1", m, 0, 2, 2);
+    Rows.Device d = device("d1", "owner:ann");
+    Rows.Unit u0 = unitRow("j1-u0");
+    Rows.Unit u1 = unitRow("j1-u1");
+    issueAs("a0", u0, d, null, false, AssignmentKind.REPLICA);
+    issueAs("a1", u1, d, null, false, AssignmentKind.REPLICA);
+    store.transaction(tx -> {
+      tx.recordResult("a0", "[{}]", 5, null, T0);
+      tx.recordResult("a1", "[{}]", 5, null, T0);
+      tx.gradeAssignment("a0", AssignmentOutcome.VALID);
+      tx.gradeAssignment("a1", AssignmentOutcome.VALID);
+      tx.transitionUnit("j1-u0", UnitState.PENDING, UnitState.VALID);
+      tx.insertLedger(new Rows.LedgerEntry(0, "d1", "owner:ann", "j1-u0", "a0", 4.5, LedgerReason.VALIDATED, T0));
+      return null;
+    });
+    assertEquals(List.of("a0"), store.transaction(tx -> tx.validVotesOfDevice("d1")).stream()
+        .map(Rows.Assignment::id).toList(), "only votes on VALID units");
+    assertEquals(4.5, store.transaction(tx -> tx.creditOfAssignment("a0")));
+    assertTrue(ok(tx -> tx.regradeAssignment("a0", AssignmentOutcome.VALID, AssignmentOutcome.WITHDRAWN)));
+    assertFalse(ok(tx -> tx.regradeAssignment("a0", AssignmentOutcome.VALID, AssignmentOutcome.WITHDRAWN)));
+    store.transaction(tx -> {
+      tx.insertLedger(new Rows.LedgerEntry(0, "d1", "owner:ann", "j1-u0", "a0", -4.5, LedgerReason.REVERSED, T0));
+      return null;
+    });
+    assertEquals(0.0, store.transaction(tx -> tx.creditOfAssignment("a0")));
+    assertEquals(List.of(LedgerReason.VALIDATED, LedgerReason.REVERSED),
+        store.transaction(tx -> tx.ledgerOfDevice("d1")).stream().map(Rows.LedgerEntry::reason).toList());
+    assertEquals(List.of(), store.transaction(tx -> tx.validVotesOfDevice("d1")));
+  }
+
+  @Test
+  void dispatchNeverOffersAUnitToADeviceOfANetworkThatHoldsIt() {
+    model("sha256:" + "1".repeat(64));
+    job("j1", "sha256:" + "1".repeat(64), 0, 1, 3);
+    Rows.Device a = device("a", "owner:ann");
+    device("b", "owner:ben");
+    issueAs("x1", unitRow("j1-u0"), a, "v4:203.0.113.0/24", false, AssignmentKind.REPLICA);
+    List<Rows.Unit> same = store.transaction(tx -> tx.dispatchCandidates(
+        new Rows.Placement("b", "owner:ben", "v4:203.0.113.0/24", null, false), null, 10));
+    assertEquals(List.of(), same);
+    List<Rows.Unit> other = store.transaction(tx -> tx.dispatchCandidates(
+        new Rows.Placement("b", "owner:ben", "v4:198.51.100.0/24", null, false), null, 10));
+    assertEquals(1, other.size());
+    List<Rows.Unit> unknown = store.transaction(tx -> tx.dispatchCandidates(
+        new Rows.Placement("b", "owner:ben", null, null, false), null, 10));
+    assertEquals(1, unknown.size(), "an unknown network excludes nobody");
+  }
+
+  @Test
+  void anUntrustedDeviceOnlyCrossChecksAUnitATrustedDeviceHolds() {
+    model("sha256:" + "1".repeat(64));
+    job("j1", "sha256:" + "1".repeat(64), 0, 3, 2);
+    Rows.Device untrusted = device("u", "owner:u");
+    Rows.Device trusted = device("t", "owner:t");
+    issueAs("x0", unitRow("j1-u0"), untrusted, null, false, AssignmentKind.REPLICA);
+    issueAs("x1", unitRow("j1-u1"), trusted, null, true, AssignmentKind.REPLICA);
+    List<String> ids = store.transaction(tx -> tx.dispatchCandidates(
+        new Rows.Placement("c", "owner:c", null, null, true), null, 10)).stream().map(Rows.Unit::id).toList();
+    assertEquals(List.of("j1-u1", "j1-u2"), ids, "not u0 (held by an untrusted device only); fresh u2 is fine");
+    ids = store.transaction(tx -> tx.dispatchCandidates(
+        new Rows.Placement("c", "owner:c", null, null, false), null, 10)).stream().map(Rows.Unit::id).toList();
+    assertEquals(List.of("j1-u0", "j1-u1", "j1-u2"), ids);
+  }
+
+  @Test
+  void aKnownAnswerComesFromAUnitValidatedByAQuorumThatTheDeviceNeverHeld() {
+    String m = "sha256:" + "1".repeat(64);
+    model(m);
+    job("j1", m, 0, 3, 2);
+    Rows.Device a = device("a", "owner:ann");
+    store.transaction(tx -> {
+      for (int i = 0; i < 3; i++) {
+        tx.transitionUnit("j1-u" + i, UnitState.PENDING, UnitState.VALID);
+        tx.setCanonical("j1-u" + i, "[{}]");
+      }
+      tx.setUnitAcceptance("j1-u2", 1, UnitAcceptance.ON_TRUST);
+      return null;
+    });
+    issueAs("k0", unitRow("j1-u1"), a, null, true, AssignmentKind.KNOWN_ANSWER);
+    Rows.Placement p = new Rows.Placement("a", "owner:ann", null, null, false);
+    assertEquals("j1-u0", store.transaction(tx -> tx.knownAnswerSource(p, m, 0)).orElseThrow().id(),
+        "not u1 (a held it), not u2 (accepted on trust)");
+    assertTrue(store.transaction(tx -> tx.knownAnswerSource(p, m, 1)).isEmpty());
+    assertTrue(store.transaction(tx -> tx.knownAnswerSource(p, "sha256:" + "9".repeat(64), 0)).isEmpty());
+  }
+
+  @Test
+  void aHomogeneousUnitIsPinnedToTheClassOfItsFirstReplica() {
+    model("sha256:" + "1".repeat(64));
+    job("j1", "sha256:" + "1".repeat(64), 0, 1, 2);
+    assertTrue(ok(tx -> tx.pinHrClass("j1-u0", "A")));
+    assertTrue(ok(tx -> tx.pinHrClass("j1-u0", "A")));
+    assertFalse(ok(tx -> tx.pinHrClass("j1-u0", "B")));
+    assertEquals("A", unitRow("j1-u0").hrClass());
+  }
 }

@@ -8,9 +8,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.idlegrid.coordinator.assimilator.Assimilator;
 import org.idlegrid.coordinator.blob.BlobStore;
+import org.idlegrid.coordinator.engine.Engine;
+import org.idlegrid.coordinator.trust.Trust;
+import org.idlegrid.coordinator.trust.TrustPolicy;
 import org.idlegrid.coordinator.model.InputSpec;
 import org.idlegrid.coordinator.scheduler.Scheduler;
 import org.idlegrid.coordinator.store.DeviceState;
@@ -38,15 +41,24 @@ public final class EngineFixture implements AutoCloseable {
   public final Scheduler scheduler;
   public final Transitioner transitioner;
   public final Validator validator;
+  public final Trust trust;
   public final AtomicInteger wakeups = new AtomicInteger();
   private int jobs;
 
   public EngineFixture(Path dir) throws IOException {
+    this(dir, TrustPolicy.defaults(), 1);
+  }
+
+  /** With this trust policy and spot checks drawn from a generator seeded with {@code seed}. */
+  public EngineFixture(Path dir, TrustPolicy policy, long seed) throws IOException {
     store = SqliteStore.open(dir.resolve("coordinator.db"));
     blobs = new BlobStore(dir.resolve("blobs"));
-    scheduler = new Scheduler(store, blobs, Ed25519.generate(), clock, TIMEOUT);
-    transitioner = new Transitioner(store, clock, wakeups::incrementAndGet);
-    validator = new Validator(store, new Assimilator(clock), wakeups::incrementAndGet);
+    Engine engine = Engine.create(store, blobs, Ed25519.generate(), clock, TIMEOUT, policy,
+        new SplittableRandom(seed), wakeups::incrementAndGet);
+    scheduler = engine.scheduler();
+    transitioner = engine.transitioner();
+    validator = engine.validator();
+    trust = engine.trust();
   }
 
   public Instant now() {

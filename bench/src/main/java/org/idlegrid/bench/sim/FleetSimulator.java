@@ -1,0 +1,498 @@
+package org.idlegrid.bench.sim;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.idlegrid.coordinator.blob.BlobStore;
+import org.idlegrid.coordinator.engine.Engine;
+import org.idlegrid.coordinator.scheduler.Scheduler;
+import org.idlegrid.coordinator.store.AssignmentKind;
+import org.idlegrid.coordinator.store.DeviceState;
+import org.idlegrid.coordinator.store.JobState;
+import org.idlegrid.coordinator.store.Rows;
+import org.idlegrid.coordinator.store.SqliteStore;
+import org.idlegrid.coordinator.store.Store;
+import org.idlegrid.coordinator.store.UnitState;
+import org.idlegrid.coordinator.transitioner.Transitioner;
+import org.idlegrid.coordinator.trust.TrustPolicy;
+import org.idlegrid.json.Json;
+import org.idlegrid.signing.Ed25519;
+
+/**
+ * The fleet simulator: a discrete-event simulation in virtual time that drives the coordinator's
+ * REAL engine (scheduler, transitioner, validator, trust, SQLite store) in-process, without HTTP
+ * and without sleeps, over a simulated fleet.
+ *
+ * <p>The fleet: heterogeneous speeds (log-normal, 0.2×–5×), churn (online spells of
+ * {@code 60 s / churn} on average, absences of 10 min, both exponential; a device whose spell ends
+ * in the middle of a unit leaves it to time out and comes back later), honest devices with float noise of 1e-7, and cheaters split
+ * evenly over the kinds of {@link Behaviour}. One job of {@code units} units of one record each,
+ * replicas 2 / quorum 2 / maxReplicas 8, allclose; adaptive replication on.
+ *
+ * <p>Events: a device polls ({@link Scheduler#claimRows}); it returns its result after
+ * {@code 60 s / speed}; every virtual minute the deadline sweep runs. A device that found no work
+ * waits idle until the engine signals that work appeared (as the long poll does).
+ *
+ * <p>Measured: {@code wrongAccepted} (VALID units whose canonical output is not the truth, counted
+ * at the end), {@code replicationFactor} (results returned, re-verifications and known-answer
+ * checks included, ÷ units), the same after warm-up (results returned after half the units
+ * were valid ÷ the units validated after that), {@code makespanEfficiency} (ideal ÷ actual, the
+ * ideal being every unit computed exactly once by the honest devices at full speed for the
+ * expected online share of their time: it charges replication, checks, re-verification, idle time
+ * and the tail, not the absences themselves), devices quarantined.
+ *
+ * <pre>java -jar bench/target/idlegrid-simulator.jar --devices 1000 --units 20000 --cheaters 0.2 --seed 1</pre>
+ */
+public final class FleetSimulator {
+  static final long UNIT_WORK_MS = 60_000;
+  static final Duration ASSIGNMENT_TIMEOUT = Duration.ofMinutes(10);
+  static final long SWEEP_EVERY_MS = 60_000;
+  static final long MEAN_ABSENCE_MS = 10 * 60_000;
+  static final int WAKE_BATCH = 64;
+
+  /** What to simulate. */
+  public record Config(int devices, int units, double cheaters, long seed, double churn, Path dir, boolean quiet,
+      TrustPolicy policy) {
+    public Config(int devices, int units, double cheaters, long seed, double churn, Path dir, boolean quiet) {
+      this(devices, units, cheaters, seed, churn, dir, quiet, TrustPolicy.defaults());
+    }
+
+    public Config {
+      if (devices < 4) {
+        throw new IllegalArgumentException("--devices must be at least 4, got " + devices);
+      }
+      if (units < 1) {
+        throw new IllegalArgumentException("--units must be at least 1, got " + units);
+      }
+      if (cheaters < 0 || cheaters > 0.5) {
+        throw new IllegalArgumentException("--cheaters must be between 0 and 0.5, got " + cheaters);
+      }
+      if (churn < 0 || churn > 0.5) {
+        throw new IllegalArgumentException("--churn must be between 0 and 0.5, got " + churn);
+      }
+    }
+  }
+
+  /** The outcome; {@link #toJson} is the one line the CLI ends with. */
+  public record Result(long wrongAccepted, double replicationFactor, double replicationAfterWarmup,
+      double makespanEfficiency, int quarantined, int units, int devices, int cheaters, int cheatersQuarantined,
+      long unitsFailed, long results, long knownAnswerChecks, long idleAudits, long churnLosses, long virtualSeconds,
+      double wallSeconds, String jobState) {
+
+    public String toJson() {
+      return String.format(Locale.ROOT, "{\"wrongAccepted\":%d,\"replicationFactor\":%.4f,"
+              + "\"replicationAfterWarmup\":%.4f,\"makespanEfficiency\":%.4f,\"quarantined\":%d,\"units\":%d,"
+              + "\"devices\":%d,\"cheaters\":%d,\"cheatersQuarantined\":%d,\"unitsFailed\":%d,\"results\":%d,"
+              + "\"knownAnswerChecks\":%d,\"idleAudits\":%d,\"churnLosses\":%d,\"virtualSeconds\":%d,\"wallSeconds\":%.1f,"
+              + "\"jobState\":\"%s\"}",
+          wrongAccepted, replicationFactor, replicationAfterWarmup, makespanEfficiency, quarantined, units, devices,
+          cheaters, cheatersQuarantined, unitsFailed, results, knownAnswerChecks, idleAudits, churnLosses,
+          virtualSeconds,
+          wallSeconds, jobState);
+    }
+  }
+
+  private static final class Device {
+    final int index;
+    final String id;
+    final Behaviour behaviour;
+    final double speed;
+    int honestResults;
+    int outstanding;
+    long absentMs;
+
+    Device(int index, Behaviour behaviour, double speed) {
+      this.index = index;
+      this.id = "d" + index;
+      this.behaviour = behaviour;
+      this.speed = speed;
+    }
+  }
+
+  private record Event(long at, long seq, Device device, Scheduler.Issued work) {}
+
+  private final Config config;
+  private final SplittableRandom random;
+  private final VirtualClock clock = new VirtualClock();
+  private final PriorityQueue<Event> events =
+      new PriorityQueue<>(Comparator.comparingLong(Event::at).thenComparingLong(Event::seq));
+  private final ArrayDeque<Device> idle = new ArrayDeque<>();
+  private final List<Device> fleet = new ArrayList<>();
+  private long seq;
+  private boolean workAppeared;
+  private Engine engine;
+  private String jobId;
+
+  private long results;
+  private long knownAnswers;
+  private long audits;
+  private long churnLosses;
+  private long warmupResults = -1;
+  private long warmupValid;
+  private long nextWarmupCheck;
+
+  public FleetSimulator(Config config) {
+    this.config = config;
+    this.random = new SplittableRandom(config.seed());
+  }
+
+  public static void main(String[] args) throws IOException {
+    Config config;
+    try {
+      config = parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("error: " + e.getMessage());
+      System.err.println("usage: java -jar idlegrid-simulator.jar --devices N --units U [--cheaters 0.2] [--seed 1] "
+          + "[--churn 0.05] [--trust-threshold 10] [--k 0.5] [--pmin 0.05] [--idle-audits on|off] [--dir DIR] [--quiet]");
+      System.exit(2);
+      return;
+    }
+    Result r = new FleetSimulator(config).run();
+    System.out.println(r.toJson());
+  }
+
+  static Config parse(String[] args) {
+    int devices = 1000;
+    int units = 20_000;
+    double cheaters = 0.2;
+    long seed = 1;
+    double churn = 0.05;
+    Path dir = null;
+    boolean quiet = false;
+    TrustPolicy d = TrustPolicy.defaults();
+    int threshold = d.trustThreshold();
+    double k = d.k();
+    double pMin = d.pMin();
+    boolean audits = d.idleAudits();
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (a.equals("--quiet")) {
+        quiet = true;
+        continue;
+      }
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException(a + " needs a value");
+      }
+      String v = args[++i];
+      try {
+        switch (a) {
+          case "--devices" -> devices = Integer.parseInt(v);
+          case "--units" -> units = Integer.parseInt(v);
+          case "--cheaters" -> cheaters = Double.parseDouble(v);
+          case "--seed" -> seed = Long.parseLong(v);
+          case "--churn" -> churn = Double.parseDouble(v);
+          case "--dir" -> dir = Path.of(v);
+          case "--trust-threshold" -> threshold = Integer.parseInt(v);
+          case "--k" -> k = Double.parseDouble(v);
+          case "--pmin" -> pMin = Double.parseDouble(v);
+          case "--idle-audits" -> audits = switch (v) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException("--idle-audits must be on or off, got " + v);
+          };
+          default -> throw new IllegalArgumentException("unknown option " + a);
+        }
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(a + " must be a number, got " + v);
+      }
+    }
+    TrustPolicy policy = new TrustPolicy(threshold, k, pMin, d.knownAnswerShare(), d.quarantineMinSample(),
+        d.quarantineInvalidRate(), d.failureMinSample(), d.quarantineFailureRate(), d.networkPlacement(),
+        d.trustedPeerShare(), audits);
+    return new Config(devices, units, cheaters, seed, churn, dir, quiet, policy);
+  }
+
+  private void log(String fmt, Object... args) {
+    if (!config.quiet()) {
+      System.err.printf(Locale.ROOT, fmt + "%n", args);
+    }
+  }
+
+  /** Runs the simulation to the job's end; the store lives in a temp folder removed afterwards (unless --dir). */
+  public Result run() throws IOException {
+    Path dir = config.dir() != null ? Files.createDirectories(config.dir()) : Files.createTempDirectory("idlegrid-sim");
+    long wallStart = System.nanoTime();
+    try (Store store = SqliteStore.openUnsynchronized(dir.resolve("sim.db"))) {
+      engine = Engine.create(store, new BlobStore(dir.resolve("blobs")), Ed25519.generate(), clock,
+          ASSIGNMENT_TIMEOUT, config.policy(), new SplittableRandom(config.seed() * 31 + 7),
+          () -> workAppeared = true);
+      setUp(store);
+      log("simulating %d devices (%d cheaters), %d units", config.devices(), cheaterCount(), config.units());
+      loop(store);
+      return measure(store, (System.nanoTime() - wallStart) / 1e9);
+    } finally {
+      if (config.dir() == null) {
+        deleteTree(dir);
+      }
+    }
+  }
+
+  private int cheaterCount() {
+    return (int) Math.round(config.devices() * config.cheaters());
+  }
+
+  private void setUp(Store store) {
+    int cheaters = cheaterCount();
+    Instant now = clock.instant();
+    String modelId = "sha256:" + "5".repeat(64);
+    jobId = "sim-job";
+    store.transaction(tx -> {
+      for (int i = 0; i < config.devices(); i++) {
+        Behaviour b = i < cheaters ? Behaviour.CHEATS[i % Behaviour.CHEATS.length] : Behaviour.HONEST;
+        double speed = Math.min(5, Math.max(0.2, Math.exp(random.nextDouble() * 1.0 - 0.5 + gaussian() * 0.3)));
+        Device d = new Device(i, b, speed);
+        fleet.add(d);
+        String owner = "owner-" + i;
+        String network = "v4:" + random.nextInt(256) + "." + random.nextInt(256) + "." + random.nextInt(256) + ".0/24";
+        if (b == Behaviour.COLLUDE_OWNER && (i / Behaviour.CHEATS.length) % 2 == 1) {
+          // pairs: this device shares owner and network with the previous colluder of its kind
+          owner = "owner-" + (i - Behaviour.CHEATS.length);
+          network = "v4:net-of-" + owner;
+        } else if (b == Behaviour.COLLUDE_OWNER) {
+          network = "v4:net-of-" + owner;
+        }
+        tx.insertDevice(new Rows.Device(d.id, "token-" + i, "pk", d.id, owner, "owner:" + owner, null, "[]",
+            DeviceState.ACTIVE, null, now, now, 0, 0, 0, 0));
+        tx.setDeviceNetwork(d.id, network);
+        tx.setDevicePlatform(d.id, "{\"OnnxRuntime\":\"1.21.0\"}", "OnnxRuntime=1.21.0;linux/amd64");
+      }
+      if (tx.model(modelId).isEmpty()) {
+        tx.insertModel(new Rows.Model(modelId, "sim", "OnnxRuntime", 1, "ONNX", "{\"kind\":\"any\",\"inputs\":[]}",
+            "sim", now));
+      }
+      tx.insertJob(new Rows.Job(jobId, 0, "sim", "sim", modelId, "6".repeat(64), config.units(), 1, 0, 2, 2, 8,
+          "{\"mode\":\"allclose\",\"atol\":1.0E-4,\"rtol\":0.001}", JobState.QUEUED, now, null, null, true, false));
+      long jobSeq = tx.job(jobId).orElseThrow().seq();
+      List<Rows.Unit> batch = new ArrayList<>(1000);
+      for (int u = 0; u < config.units(); u++) {
+        batch.add(new Rows.Unit(jobId + "-u" + u, jobId, u, u, u + 1, 0, 1, UnitState.PENDING, 0, jobSeq, modelId, 2,
+            null));
+        if (batch.size() == 1000) {
+          tx.insertUnits(batch);
+          batch.clear();
+        }
+      }
+      tx.insertUnits(batch);
+      return null;
+    });
+    for (Device d : fleet) {
+      schedule(random.nextLong(60_000), d, null); // first polls spread over a minute
+    }
+    events.add(new Event(SWEEP_EVERY_MS, seq++, null, null));
+  }
+
+  private double gaussian() {
+    // Box-Muller, from the run's own generator so that a seed fixes the run
+    double u1 = Math.max(1e-12, random.nextDouble());
+    double u2 = random.nextDouble();
+    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  }
+
+  private void schedule(long at, Device d, Scheduler.Issued work) {
+    events.add(new Event(at, seq++, d, work));
+  }
+
+  private void loop(Store store) {
+    Transitioner transitioner = engine.transitioner();
+    long limit = Duration.ofDays(60).toMillis();
+    long nextReport = System.nanoTime() + 10_000_000_000L;
+    while (!events.isEmpty()) {
+      Event e = events.poll();
+      if (e.at() > limit) {
+        log("stopped: 60 virtual days passed");
+        break;
+      }
+      clock.set(e.at());
+      if (e.device() == null) { // the periodic deadline sweep
+        transitioner.sweepDeadlines();
+        wake(WAKE_BATCH);
+        if (jobFinal(store)) {
+          break;
+        }
+        events.add(new Event(e.at() + SWEEP_EVERY_MS, seq++, null, null));
+        continue;
+      }
+      if (e.work() == null) {
+        poll(e.device());
+      } else if (deliver(e.device(), e.work()) && jobFinal(store)) {
+        break;
+      }
+      if (workAppeared) {
+        workAppeared = false;
+        wake(WAKE_BATCH);
+      }
+      if (System.nanoTime() > nextReport) {
+        nextReport = System.nanoTime() + 10_000_000_000L;
+        log("  t=%ds virtual, %d results, %d events queued, %d idle", clock.elapsed() / 1000, results, events.size(),
+            idle.size());
+      }
+    }
+  }
+
+  private void wake(int n) {
+    for (int i = 0; i < n && !idle.isEmpty(); i++) {
+      schedule(clock.elapsed(), idle.poll(), null);
+    }
+  }
+
+  private boolean jobFinal(Store store) {
+    JobState s = store.transaction(tx -> tx.job(jobId).orElseThrow().state());
+    return s.isFinal();
+  }
+
+  private void poll(Device d) {
+    if (d.outstanding > 0) {
+      return;
+    }
+    List<Scheduler.Issued> got = engine.scheduler().claimRows(d.id, 1, null);
+    if (got.isEmpty()) {
+      idle.add(d);
+      return;
+    }
+    long unitTime = (long) (UNIT_WORK_MS / d.speed * (0.9 + 0.2 * random.nextDouble()));
+    if (d.behaviour == Behaviour.LAZY_ZEROS) {
+      unitTime = Math.max(1000, unitTime / 20);
+    }
+    // churn in time: online spells last UNIT_WORK_MS / churn on average (20 min at 0.05), so a
+    // device leaves during a unit of this length with probability 1 - exp(-unitTime / spell)
+    double spell = config.churn() <= 0 ? Double.POSITIVE_INFINITY : UNIT_WORK_MS / config.churn();
+    if (random.nextDouble() < 1 - Math.exp(-unitTime * got.size() / spell)) {
+      // leaves in the middle of the unit and comes back later; its assignments are left to time out
+      churnLosses += got.size();
+      long absence = (long) (-Math.log(1 - random.nextDouble()) * MEAN_ABSENCE_MS);
+      d.absentMs += absence;
+      schedule(clock.elapsed() + unitTime / 2 + absence, d, null);
+      return;
+    }
+    // a known-answer check may come beside the unit: the device computes both, one after the other
+    long at = clock.elapsed();
+    for (Scheduler.Issued work : got) {
+      if (work.row().kind() == AssignmentKind.KNOWN_ANSWER) {
+        knownAnswers++;
+      } else if (work.row().kind() == AssignmentKind.AUDIT) {
+        audits++;
+      }
+      at += unitTime;
+      d.outstanding++;
+      schedule(at, d, work);
+    }
+  }
+
+  /** Returns a result and validates its unit; true if it was taken. */
+  private boolean deliver(Device d, Scheduler.Issued work) {
+    String outputs = compute(d, work.unit().idx());
+    long elapsed = (long) (UNIT_WORK_MS / d.speed);
+    Transitioner.Outcome o = engine.transitioner().recordResult(d.id, work.row().id(), outputs, elapsed, null);
+    if (o.done()) {
+      results++;
+      engine.validator().validate(o.unitId());
+    }
+    if (--d.outstanding == 0) {
+      schedule(clock.elapsed(), d, null);
+    }
+    if (warmupResults < 0 && results >= nextWarmupCheck) {
+      nextWarmupCheck = results + Math.max(100, config.units() / 50);
+      int valid = engine.store().transaction(tx -> tx.jobProgress(jobId)).unitsValid();
+      if (valid >= config.units() / 2) {
+        warmupResults = results;
+        warmupValid = valid;
+      }
+    }
+    return o.done();
+  }
+
+  /** The true output of unit {@code idx}. */
+  static double truth(int idx) {
+    return Math.sin(idx * 0.37) * 10 + 1;
+  }
+
+  private String compute(Device d, int idx) {
+    double t = truth(idx);
+    double v = switch (d.behaviour) {
+      case HONEST -> t + gaussian() * 1e-7;
+      case RANDOM -> random.nextDouble() * 20 - 10;
+      case CONSTANT -> 42.0;
+      case LAZY_ZEROS -> 0.0;
+      case INTERMITTENT -> {
+        // honest until it has surely earned trust, then wrong half the time
+        if (d.honestResults < 3 * config.policy().trustThreshold() || random.nextBoolean()) {
+          d.honestResults++;
+          yield t + gaussian() * 1e-7;
+        }
+        yield t + 3;
+      }
+      case COLLUDE_OWNER -> t * 2 + 5;
+      case COLLUDE_ACROSS -> -t - 7;
+    };
+    return "[{\"y\":[" + v + "]}]";
+  }
+
+  private Result measure(Store store, double wall) {
+    long wrong = 0;
+    long failed = 0;
+    int from = 0;
+    while (true) {
+      int start = from;
+      List<Rows.Unit> page = store.transaction(tx -> tx.units(jobId, start, 2000));
+      if (page.isEmpty()) {
+        break;
+      }
+      for (Rows.Unit u : page) {
+        if (u.state() == UnitState.VALID) {
+          double y = Json.tree(u.canonicalJson()).get(0).get("y").get(0).asDouble();
+          double t = truth(u.idx());
+          if (Math.abs(y - t) > 1e-4 + 1e-3 * Math.abs(t)) {
+            wrong++;
+          }
+        } else if (u.state() == UnitState.FAILED) {
+          failed++;
+        }
+      }
+      from = page.get(page.size() - 1).idx() + 1;
+    }
+    int quarantined = 0;
+    int cheatersQuarantined = 0;
+    for (Rows.Device row : store.transaction(Store.Tx::devices)) {
+      if (row.state() == DeviceState.QUARANTINED) {
+        quarantined++;
+        int i = Integer.parseInt(row.id().substring(1));
+        if (fleet.get(i).behaviour != Behaviour.HONEST) {
+          cheatersQuarantined++;
+        }
+      }
+    }
+    // the ideal: each unit computed once by the honest devices at full speed while online (the
+    // expected online share of the churn model: spell / (spell + absence))
+    double actual = Math.max(1, clock.elapsed());
+    double spell = config.churn() <= 0 ? Double.POSITIVE_INFINITY : UNIT_WORK_MS / config.churn();
+    double online = Double.isInfinite(spell) ? 1 : spell / (spell + MEAN_ABSENCE_MS);
+    double capacity = online * fleet.stream().filter(d -> d.behaviour == Behaviour.HONEST)
+        .mapToDouble(d -> d.speed).sum();
+    double ideal = config.units() * (double) UNIT_WORK_MS / capacity;
+    double afterWarmup = warmupResults < 0 || config.units() - warmupValid <= 0 ? Double.NaN
+        : (double) (results - warmupResults) / (config.units() - warmupValid);
+    JobState state = store.transaction(tx -> tx.job(jobId).orElseThrow().state());
+    return new Result(wrong, (double) results / config.units(), afterWarmup, Math.min(1, ideal / actual), quarantined,
+        config.units(), config.devices(), cheaterCount(), cheatersQuarantined, failed, results, knownAnswers, audits,
+        churnLosses, clock.elapsed() / 1000, wall, state.name());
+  }
+
+  private static void deleteTree(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

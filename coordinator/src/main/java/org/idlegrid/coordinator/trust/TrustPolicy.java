@@ -1,0 +1,121 @@
+package org.idlegrid.coordinator.trust;
+
+/**
+ * The numbers of adaptive replication, quarantine and placement, validated when built.
+ *
+ * <p>Spot-check schedule: a device is trusted once {@code streak >= trustThreshold}, where the
+ * streak counts consecutive results verified by comparison. Each unit a trusted device takes on
+ * trust is checked with probability {@code p(streak) = max(pMin, 1 / (1 + k * (streak - trustThreshold + 1)))}:
+ * p starts at {@code 1/(1+k)} when trust is earned and falls harmonically as checks keep passing,
+ * to the floor {@code pMin}. A check is a second replica or, with probability
+ * {@code knownAnswerShare}, a known-answer unit. docs/verification.md explains the choice.
+ *
+ * @param trustThreshold consecutive verified results before single-replica work (default 10)
+ * @param k how fast the spot-check probability falls with the streak (default 2)
+ * @param pMin the floor of the spot-check probability (default 0.05)
+ * @param knownAnswerShare share of spot checks done as known-answer units when one is available (default 0.5)
+ * @param quarantineMinSample graded results before the invalid rate is judged (default 4)
+ * @param quarantineInvalidRate invalid ÷ graded at or above which a device is quarantined (default 0.5)
+ * @param failureMinSample finished assignments before the error+timeout rate is judged (default 20)
+ * @param quarantineFailureRate (errored + timed out) ÷ finished at or above which a device is quarantined (default 0.8)
+ * @param networkPlacement replicas of a unit never share a /24 (IPv4) or /48 (IPv6) network (default true)
+ * @param trustedPeerShare when at least this share of active devices is trusted, an untrusted
+ *     device's result is only ever cross-checked by a trusted one (default 0.2; 0 disables)
+ * @param idleAudits a device with nothing to do audits a random unit accepted on trust (default true)
+ */
+public record TrustPolicy(
+    int trustThreshold,
+    double k,
+    double pMin,
+    double knownAnswerShare,
+    int quarantineMinSample,
+    double quarantineInvalidRate,
+    int failureMinSample,
+    double quarantineFailureRate,
+    boolean networkPlacement,
+    double trustedPeerShare,
+    boolean idleAudits) {
+
+  /** Without idle audits given: they are on. */
+  public TrustPolicy(int trustThreshold, double k, double pMin, double knownAnswerShare, int quarantineMinSample,
+      double quarantineInvalidRate, int failureMinSample, double quarantineFailureRate, boolean networkPlacement,
+      double trustedPeerShare) {
+    this(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate, failureMinSample,
+        quarantineFailureRate, networkPlacement, trustedPeerShare, true);
+  }
+
+  public TrustPolicy {
+    require(trustThreshold >= 1, "trustThreshold must be at least 1, got " + trustThreshold);
+    require(k > 0 && Double.isFinite(k), "k must be positive, got " + k);
+    require(pMin > 0 && pMin <= 1, "pMin must be in (0, 1], got " + pMin);
+    require(knownAnswerShare >= 0 && knownAnswerShare <= 1, "knownAnswerShare must be in [0, 1], got " + knownAnswerShare);
+    require(quarantineMinSample >= 1, "quarantineMinSample must be at least 1, got " + quarantineMinSample);
+    require(quarantineInvalidRate > 0 && quarantineInvalidRate <= 1,
+        "quarantineInvalidRate must be in (0, 1], got " + quarantineInvalidRate);
+    require(failureMinSample >= 1, "failureMinSample must be at least 1, got " + failureMinSample);
+    require(quarantineFailureRate > 0 && quarantineFailureRate <= 1,
+        "quarantineFailureRate must be in (0, 1], got " + quarantineFailureRate);
+    require(trustedPeerShare >= 0 && trustedPeerShare <= 1, "trustedPeerShare must be in [0, 1], got " + trustedPeerShare);
+  }
+
+  public static TrustPolicy defaults() {
+    return new TrustPolicy(10, 2, 0.05, 0.5, 4, 0.5, 20, 0.8, true, 0.2, true);
+  }
+
+  public TrustPolicy withTrustThreshold(int n) {
+    return new TrustPolicy(n, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate, failureMinSample,
+        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits);
+  }
+
+  public TrustPolicy withNetworkPlacement(boolean on) {
+    return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
+        failureMinSample, quarantineFailureRate, on, trustedPeerShare, idleAudits);
+  }
+
+  public TrustPolicy withKnownAnswerShare(double share) {
+    return new TrustPolicy(trustThreshold, k, pMin, share, quarantineMinSample, quarantineInvalidRate, failureMinSample,
+        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits);
+  }
+
+  public TrustPolicy withTrustedPeerShare(double share) {
+    return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
+        failureMinSample, quarantineFailureRate, networkPlacement, share, idleAudits);
+  }
+
+  public TrustPolicy withIdleAudits(boolean on) {
+    return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
+        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, on);
+  }
+
+  public boolean trusted(int streak) {
+    return streak >= trustThreshold;
+  }
+
+  /** The probability that a unit a device with this streak takes on trust is spot-checked (1 when untrusted). */
+  public double spotCheckProbability(int streak) {
+    if (!trusted(streak)) {
+      return 1.0;
+    }
+    return Math.max(pMin, 1.0 / (1.0 + k * (streak - trustThreshold + 1)));
+  }
+
+  /** Should a device with these counts be quarantined? Returns the reason, or null. */
+  public String quarantineReason(long valid, long invalid, long returned, long errored, long timedOut) {
+    long graded = valid + invalid;
+    if (graded >= quarantineMinSample && invalid >= quarantineInvalidRate * graded) {
+      return "invalid results: " + invalid + " of " + graded + " (threshold " + quarantineInvalidRate + ")";
+    }
+    long finished = returned + errored + timedOut;
+    if (finished >= failureMinSample && errored + timedOut >= quarantineFailureRate * finished) {
+      return "errors and timeouts: " + (errored + timedOut) + " of " + finished + " assignments (threshold "
+          + quarantineFailureRate + ")";
+    }
+    return null;
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+}

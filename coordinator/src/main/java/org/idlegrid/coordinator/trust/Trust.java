@@ -69,7 +69,8 @@ public final class Trust {
       return false;
     }
     long now = clock.millis();
-    if (now - peerRuleCheckedAt >= 10_000 || now < peerRuleCheckedAt) {
+    // (the first call always counts: now - Long.MIN_VALUE overflows to a negative number)
+    if (peerRuleCheckedAt == Long.MIN_VALUE || now - peerRuleCheckedAt >= 10_000 || now < peerRuleCheckedAt) {
       int[] counts = tx.countActiveAndTrusted(policy.trustThreshold());
       peerRuleActive = counts[0] > 0 && counts[1] >= policy.trustedPeerShare() * counts[0];
       peerRuleCheckedAt = now;

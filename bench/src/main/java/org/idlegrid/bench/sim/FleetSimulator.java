@@ -38,7 +38,9 @@ import org.idlegrid.signing.Ed25519;
  * {@code 60 s / churn} on average, absences of 10 min, both exponential; a device whose spell ends
  * in the middle of a unit leaves it to time out and comes back later), honest devices with float noise of 1e-7, and cheaters split
  * evenly over the kinds of {@link Behaviour}. One job of {@code units} units of one record each,
- * replicas 2 / quorum 2 / maxReplicas 8, allclose; adaptive replication on.
+ * replicas 2 / quorum 2 / maxReplicas 8, allclose; adaptive replication on. With
+ * {@code --known-answers N} the job supplies N known answers (records outside the job with their
+ * true outputs), which the scheduler uses to vet untrusted devices.
  *
  * <p>Events: a device polls ({@link Scheduler#claimRows}); it returns its result after
  * {@code 60 s / speed}; every virtual minute the deadline sweep runs. A device that found no work
@@ -63,12 +65,20 @@ public final class FleetSimulator {
 
   /** What to simulate. */
   public record Config(int devices, int units, double cheaters, long seed, double churn, Path dir, boolean quiet,
-      TrustPolicy policy) {
+      TrustPolicy policy, int knownAnswers) {
     public Config(int devices, int units, double cheaters, long seed, double churn, Path dir, boolean quiet) {
       this(devices, units, cheaters, seed, churn, dir, quiet, TrustPolicy.defaults());
     }
 
+    public Config(int devices, int units, double cheaters, long seed, double churn, Path dir, boolean quiet,
+        TrustPolicy policy) {
+      this(devices, units, cheaters, seed, churn, dir, quiet, policy, 0);
+    }
+
     public Config {
+      if (knownAnswers < 0 || knownAnswers > 1000) {
+        throw new IllegalArgumentException("--known-answers must be between 0 and 1000, got " + knownAnswers);
+      }
       if (devices < 4) {
         throw new IllegalArgumentException("--devices must be at least 4, got " + devices);
       }
@@ -154,7 +164,7 @@ public final class FleetSimulator {
     } catch (IllegalArgumentException e) {
       System.err.println("error: " + e.getMessage());
       System.err.println("usage: java -jar idlegrid-simulator.jar --devices N --units U [--cheaters 0.2] [--seed 1] "
-          + "[--churn 0.05] [--trust-threshold 10] [--k 0.5] [--pmin 0.05] [--idle-audits on|off] [--dir DIR] [--quiet]");
+          + "[--churn 0.05] [--trust-threshold 10] [--k 0.5] [--pmin 0.05] [--idle-audits on|off] [--known-answers N] [--dir DIR] [--quiet]");
       System.exit(2);
       return;
     }
@@ -175,6 +185,7 @@ public final class FleetSimulator {
     double k = d.k();
     double pMin = d.pMin();
     boolean audits = d.idleAudits();
+    int knownAnswers = 0;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("--quiet")) {
@@ -196,6 +207,7 @@ public final class FleetSimulator {
           case "--trust-threshold" -> threshold = Integer.parseInt(v);
           case "--k" -> k = Double.parseDouble(v);
           case "--pmin" -> pMin = Double.parseDouble(v);
+          case "--known-answers" -> knownAnswers = Integer.parseInt(v);
           case "--idle-audits" -> audits = switch (v) {
             case "on" -> true;
             case "off" -> false;
@@ -210,7 +222,7 @@ public final class FleetSimulator {
     TrustPolicy policy = new TrustPolicy(threshold, k, pMin, d.knownAnswerShare(), d.quarantineMinSample(),
         d.quarantineInvalidRate(), d.failureMinSample(), d.quarantineFailureRate(), d.networkPlacement(),
         d.trustedPeerShare(), audits);
-    return new Config(devices, units, cheaters, seed, churn, dir, quiet, policy);
+    return new Config(devices, units, cheaters, seed, churn, dir, quiet, policy, knownAnswers);
   }
 
   private void log(String fmt, Object... args) {
@@ -284,6 +296,12 @@ public final class FleetSimulator {
         }
       }
       tx.insertUnits(batch);
+      // known answers supplied with the job: records outside the job (truth index units + k)
+      for (int k = 0; k < config.knownAnswers(); k++) {
+        tx.insertKnownAnswer(new Rows.Unit(jobId + "-u" + (config.units() + k), jobId, -1 - k, 0, 1, 0, 0,
+            UnitState.VALID, 0, jobSeq, modelId, 0, "[{\"y\":[" + truth(config.units() + k) + "]}]"),
+            "{\"x\":" + (config.units() + k) + "}", now);
+      }
       return null;
     });
     for (Device d : fleet) {
@@ -391,7 +409,9 @@ public final class FleetSimulator {
 
   /** Returns a result and validates its unit; true if it was taken. */
   private boolean deliver(Device d, Scheduler.Issued work) {
-    String outputs = compute(d, work.unit().idx());
+    int idx = work.unit().idx();
+    // a supplied known answer (idx < 0) is record units + k of the simulated truth
+    String outputs = compute(d, idx >= 0 ? idx : config.units() - 1 - idx);
     long elapsed = (long) (UNIT_WORK_MS / d.speed);
     Transitioner.Outcome o = engine.transitioner().recordResult(d.id, work.row().id(), outputs, elapsed, null);
     if (o.done()) {

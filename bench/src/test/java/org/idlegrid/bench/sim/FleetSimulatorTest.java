@@ -42,6 +42,18 @@ class FleetSimulatorTest {
   }
 
   @Test
+  void suppliedKnownAnswersVetNewDevicesAndCatchCheatersBeforeTheyAreTrusted() throws Exception {
+    // many devices, few units each: nobody earns trust, so only the supplied answers can vet them
+    FleetSimulator.Result r = new FleetSimulator(new FleetSimulator.Config(300, 600, 0.2, 7, 0.05, null, true,
+        org.idlegrid.coordinator.trust.TrustPolicy.defaults(), 20)).run();
+    assertEquals("COMPLETED", r.jobState());
+    assertEquals(0, r.wrongAccepted(), r.toJson());
+    assertTrue(r.knownAnswerChecks() >= 240, "a check for each device that polled: " + r.toJson());
+    assertEquals(r.cheatersQuarantined(), r.quarantined(), "no honest device is quarantined: " + r.toJson());
+    assertTrue(r.cheatersQuarantined() >= 30, "the always-wrong cheaters fail their checks: " + r.toJson());
+  }
+
+  @Test
   void idleDevicesAuditUnitsAcceptedOnTrustWithoutSlowingTheJob() throws Exception {
     FleetSimulator.Result on = run(40, 2000, 0, 5);
     assertTrue(on.idleAudits() > 0, on.toJson());

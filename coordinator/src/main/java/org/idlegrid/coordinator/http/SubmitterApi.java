@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.http.HttpHeader;
@@ -220,6 +221,7 @@ final class SubmitterApi {
         ? tx.model(req.model()) : tx.modelByName(req.model())).orElseThrow(() -> ApiError.invalid("unknown-model",
             "no model \"" + req.model() + "\": upload it with POST /api/v1/models?name=...&engine=OnnxRuntime first"));
     InputSpec spec = Json.read(model.inputSpecJson(), InputSpec.class);
+    List<KnownAnswer> knownAnswers = knownAnswers(tree.get("knownAnswers"), spec);
 
     String inputHex;
     WorkGenerator.Plan plan;
@@ -263,10 +265,64 @@ final class SubmitterApi {
       tx.insertJob(j);
       Rows.Job stored = tx.job(jobId).orElseThrow();
       tx.insertUnits(WorkGenerator.units(stored, plan));
+      int first = plan.ranges().size();
+      for (int i = 0; i < knownAnswers.size(); i++) {
+        KnownAnswer k = knownAnswers.get(i);
+        // an id shaped like any unit's; idx < 0 keeps it out of the job's units (see V3__known_answers.sql)
+        tx.insertKnownAnswer(new Rows.Unit(jobId + "-u" + (first + i), jobId, -1 - i, 0, 1, 0, 0, UnitState.VALID,
+            priority, stored.seq(), model.id(), 0, "[" + Json.write(k.output()) + "]"), Json.write(k.record()), now);
+      }
       return stored;
     });
     workAvailable.run();
     Http.json(response, callback, 201, status(job));
+  }
+
+  /** Most known answers one job may supply: each is a check for the fleet, not work for the job. */
+  static final int MAX_KNOWN_ANSWERS = 1000;
+
+  /** An input record whose output the submitter knows (a root of trust, see docs/verification.md). */
+  record KnownAnswer(JsonNode record, JsonNode output) {}
+
+  /**
+   * Reads {@code knownAnswers} from the raw job JSON (the shared JobRequest lacks it): an array of
+   * at most {@link #MAX_KNOWN_ANSWERS} objects {"record": {...}, "output": {...}}, each record valid
+   * for the model like an ordinary record, each output an object of named outputs.
+   */
+  static List<KnownAnswer> knownAnswers(JsonNode node, InputSpec spec) {
+    if (node == null || node.isNull()) {
+      return List.of();
+    }
+    if (!node.isArray()) {
+      throw ApiError.invalid("invalid-known-answers", "knownAnswers must be an array of "
+          + "{\"record\": {...}, \"output\": {...}} objects");
+    }
+    if (node.size() > MAX_KNOWN_ANSWERS) {
+      throw ApiError.invalid("invalid-known-answers", "knownAnswers holds " + node.size() + " entries; at most "
+          + MAX_KNOWN_ANSWERS + " are accepted per job");
+    }
+    List<KnownAnswer> out = new ArrayList<>(node.size());
+    for (int i = 0; i < node.size(); i++) {
+      JsonNode k = node.get(i);
+      if (!k.isObject()) {
+        throw ApiError.invalid("invalid-known-answers", "knownAnswers[" + i + "] must be an object with a record "
+            + "and an output");
+      }
+      JsonNode record = k.get("record");
+      JsonNode output = k.get("output");
+      try {
+        spec.validate(record, i);
+      } catch (InputException e) {
+        throw ApiError.invalid("invalid-known-answers", "knownAnswers[" + i + "].record does not fit the model: "
+            + e.getMessage());
+      }
+      if (output == null || !output.isObject()) {
+        throw ApiError.invalid("invalid-known-answers", "knownAnswers[" + i + "].output must be an object of named "
+            + "outputs, as the job's results give them");
+      }
+      out.add(new KnownAnswer(record, output));
+    }
+    return out;
   }
 
   private static WorkGenerator.Plan plan(java.nio.file.Path file, int unitSize, InputSpec spec) throws IOException {

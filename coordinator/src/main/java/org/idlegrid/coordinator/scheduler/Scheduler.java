@@ -27,6 +27,7 @@ import org.idlegrid.coordinator.trust.Trust;
 import org.idlegrid.coordinator.trust.TrustPolicy;
 import org.idlegrid.coordinator.workgen.Jsonl;
 import org.idlegrid.json.Hashes;
+import org.idlegrid.json.Json;
 import org.idlegrid.protocol.Assignment;
 import org.idlegrid.protocol.ModelRef;
 import org.idlegrid.signing.Ed25519;
@@ -48,6 +49,10 @@ import org.idlegrid.signing.Ed25519;
  *       ({@link Trust#draw}): then the unit is replicated as usual, or it is still taken on trust
  *       and a known-answer unit (a copy of a unit validated by a quorum, graded against its
  *       canonical outputs) is issued beside it;</li>
+ *   <li>vetting by the submitter's known answers: an untrusted device that has no check on a
+ *       submitter-supplied known answer out, waiting or passed gets one (of the model of the work
+ *       it is about to take) before its work; with one slot, alone. These answers come from
+ *       outside the fleet's votes, so colluders cannot capture them (docs/verification.md);</li>
  *   <li>a replica slot is taken with a conditional decrement of {@code units.needed}, so a unit
  *       is never issued more replicas than it asked for;</li>
  *   <li>idle-time audits: a device that would get nothing gets a second replica of a unit
@@ -77,7 +82,17 @@ public final class Scheduler {
   }
 
   /** One assignment row as issued, with what signing it needs. */
-  public record Issued(Rows.Assignment row, Rows.Unit unit, Rows.Model model, String inputBlob) {}
+  public record Issued(Rows.Assignment row, Rows.Unit unit, Rows.Model model, String inputBlob, String recordJson) {
+    /** An assignment whose records are read from the job's input blob. */
+    public Issued(Rows.Assignment row, Rows.Unit unit, Rows.Model model, String inputBlob) {
+      this(row, unit, model, inputBlob, null);
+    }
+
+    /** Is this a check on a known answer supplied by the submitter (its record is {@link #recordJson})? */
+    public boolean supplied() {
+      return recordJson != null;
+    }
+  }
 
   /** Is any unit waiting for a replica? (Cheap; the long poll asks before trying a claim.) */
   public boolean hasWork() {
@@ -117,6 +132,12 @@ public final class Scheduler {
       List<Issued> out = new ArrayList<>();
       Map<String, Rows.Job> jobs = new HashMap<>();
       Map<String, Rows.Model> models = new HashMap<>();
+      if (!trusted && !picked.isEmpty() && !tx.hasOpenOrPassedSuppliedCheck(deviceId)) {
+        Rows.Unit vet = suppliedKnownAnswer(tx, placement, picked.get(0).modelId());
+        if (vet != null) {
+          out.add(issueKnownAnswer(tx, vet, device, t, trusted, now, deadline, models, jobs));
+        }
+      }
       for (Rows.Unit u : picked) {
         if (out.size() >= slots) {
           break;
@@ -134,7 +155,7 @@ public final class Scheduler {
           }
           if (knownAnswer != null && slots - out.size() < 2) {
             // no room for the unit and the check: the check alone (the unit stays for someone else)
-            out.add(issueKnownAnswer(tx, knownAnswer, device, t, now, deadline, models, jobs));
+            out.add(issueKnownAnswer(tx, knownAnswer, device, t, trusted, now, deadline, models, jobs));
             continue;
           }
           // a known-answer check needs a known answer; without one the spot check is a replica
@@ -160,7 +181,7 @@ public final class Scheduler {
         tx.insertAssignment(row);
         out.add(new Issued(row, u, model, job.inputBlob()));
         if (knownAnswer != null) {
-          out.add(issueKnownAnswer(tx, knownAnswer, device, t, now, deadline, models, jobs));
+          out.add(issueKnownAnswer(tx, knownAnswer, device, t, trusted, now, deadline, models, jobs));
         }
       }
       if (out.isEmpty()) {
@@ -196,19 +217,26 @@ public final class Scheduler {
     return source != null ? source : tx.knownAnswerSource(placement, modelId, 0).orElse(null);
   }
 
+  /** A known answer supplied by a submitter that this device, its owner and network never held. */
+  private Rows.Unit suppliedKnownAnswer(Store.Tx tx, Rows.Placement placement, String modelId) {
+    Rows.Unit source = tx.suppliedKnownAnswer(placement, modelId, trust.nextInt(16)).orElse(null);
+    return source != null ? source : tx.suppliedKnownAnswer(placement, modelId, 0).orElse(null);
+  }
+
   /**
    * A copy of {@code source} for the device: a fresh assignment id on the source unit, shaped
    * exactly like any other replica on the wire, graded against the unit's canonical outputs.
    */
   private static Issued issueKnownAnswer(Store.Tx tx, Rows.Unit source, Rows.Device device, Rows.DeviceTrust t,
-      Instant now, Instant deadline, Map<String, Rows.Model> models, Map<String, Rows.Job> jobs) {
+      boolean trusted, Instant now, Instant deadline, Map<String, Rows.Model> models, Map<String, Rows.Job> jobs) {
     Rows.Job job = jobs.computeIfAbsent(source.jobId(), id -> tx.job(id).orElseThrow());
     Rows.Model model = models.computeIfAbsent(source.modelId(), id -> tx.model(id).orElseThrow());
     Rows.Assignment row = new Rows.Assignment(Secrets.newId("a-"), source.id(), source.jobId(), device.id(),
         device.ownerKey(), AssignmentState.ISSUED, null, now, deadline, null, null, null, null, null,
-        AssignmentKind.KNOWN_ANSWER, t.network(), true);
+        AssignmentKind.KNOWN_ANSWER, t.network(), trusted);
     tx.insertAssignment(row);
-    return new Issued(row, source, model, job.inputBlob());
+    // a supplied known answer's record is in the store, not in the job's input
+    return new Issued(row, source, model, job.inputBlob(), tx.knownAnswerRecord(source.id()).orElse(null));
   }
 
   private static List<Rows.Unit> pick(Store.Tx tx, Rows.Placement device, int slots, List<String> cachedModels) {
@@ -236,10 +264,14 @@ public final class Scheduler {
 
   private Assignment sign(Issued i) {
     List<JsonNode> records;
-    try {
-      records = Jsonl.read(blobs.pathOf(i.inputBlob()), i.unit().byteStart(), i.unit().byteEnd());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the input of unit " + i.unit().id(), e);
+    if (i.supplied()) {
+      records = List.of(Json.tree(i.recordJson()));
+    } else {
+      try {
+        records = Jsonl.read(blobs.pathOf(i.inputBlob()), i.unit().byteStart(), i.unit().byteEnd());
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the input of unit " + i.unit().id(), e);
+      }
     }
     Rows.Model m = i.model();
     ModelRef model = new ModelRef(m.id(), "/api/v1/blobs/" + Hashes.hexOf(m.id()), m.engine(), m.bytes());

@@ -445,7 +445,7 @@ public final class SqliteStore implements Store {
               + "COALESCE(SUM(CASE WHEN state = 'VALID' THEN record_end - record_start ELSE 0 END), 0) AS done, "
               + "(SELECT COUNT(*) FROM assignments a JOIN units v ON v.id = a.unit_id "
               + "  WHERE a.job_id = ? AND a.state = 'RETURNED' AND a.kind <> 'KNOWN_ANSWER' AND v.state = 'VALID') AS returned "
-              + "FROM units WHERE job_id = ?",
+              + "FROM units WHERE job_id = ? AND idx >= 0",
           rs -> new Rows.JobProgress(rs.getInt("total"), rs.getInt("valid"), rs.getInt("in_progress"),
               rs.getInt("failed"), rs.getLong("done"), rs.getLong("returned")),
           jobId, jobId).orElseThrow();
@@ -713,6 +713,57 @@ public final class SqliteStore implements Store {
           + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (a.kind = 'AUDIT' "
           + "OR a.device_id = ? OR a.owner_key = ?" + net + ")) ORDER BY u.rowid LIMIT 1",
           UNIT, args.toArray());
+    }
+
+    // ---------------------------------------------------------------- V3: supplied known answers
+
+    @Override
+    public void insertKnownAnswer(Rows.Unit u, String recordJson, Instant now) {
+      if (u.idx() >= 0 || u.state() != UnitState.VALID || u.needed() != 0 || u.canonicalJson() == null) {
+        throw new IllegalArgumentException("a known-answer unit has idx < 0, state VALID, needed 0 and a canonical");
+      }
+      update("INSERT INTO units (id, job_id, idx, record_start, record_end, byte_start, byte_end, state, priority, "
+              + "job_seq, model_id, needed, canonical, quorum, acceptance, hr_class) "
+              + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          u.id(), u.jobId(), u.idx(), u.recordStart(), u.recordEnd(), u.byteStart(), u.byteEnd(), u.state(),
+          u.priority(), u.jobSeq(), u.modelId(), 0, u.canonicalJson(), null, UnitAcceptance.REPLICATED, null);
+      update("INSERT INTO known_answers (unit_id, job_id, model_id, record, created_at) VALUES (?, ?, ?, ?, ?)",
+          u.id(), u.jobId(), u.modelId(), recordJson, now);
+    }
+
+    @Override
+    public Optional<String> knownAnswerRecord(String unitId) {
+      return one("SELECT record FROM known_answers WHERE unit_id = ?", rs -> rs.getString(1), unitId);
+    }
+
+    @Override
+    public int countKnownAnswers(String jobId) {
+      return one("SELECT COUNT(*) FROM known_answers WHERE job_id = ?", rs -> rs.getInt(1), jobId).orElse(0);
+    }
+
+    @Override
+    public Optional<Rows.Unit> suppliedKnownAnswer(Rows.Placement p, String modelId, int skip) {
+      List<Object> args = new ArrayList<>();
+      args.add(modelId);
+      args.add(p.deviceId());
+      args.add(p.ownerKey());
+      String net = "";
+      if (p.network() != null) {
+        net = " OR a.network = ?";
+        args.add(p.network());
+      }
+      args.add(skip);
+      return one("SELECT " + UNIT_COLUMNS + " FROM known_answers k JOIN units u ON u.id = k.unit_id "
+          + "WHERE k.model_id = ? AND u.state = 'VALID' AND u.canonical IS NOT NULL "
+          + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (a.device_id = ? OR a.owner_key = ?"
+          + net + ")) ORDER BY u.rowid LIMIT 1 OFFSET ?", UNIT, args.toArray());
+    }
+
+    @Override
+    public boolean hasOpenOrPassedSuppliedCheck(String deviceId) {
+      return one("SELECT 1 FROM assignments a JOIN known_answers k ON k.unit_id = a.unit_id WHERE a.device_id = ? "
+          + "AND a.kind = 'KNOWN_ANSWER' AND (a.state = 'ISSUED' OR (a.state = 'RETURNED' AND "
+          + "(a.outcome IS NULL OR a.outcome = 'VALID'))) LIMIT 1", rs -> true, deviceId).isPresent();
     }
 
     @Override

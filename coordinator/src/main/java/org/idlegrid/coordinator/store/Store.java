@@ -199,6 +199,31 @@ public interface Store extends AutoCloseable {
      */
     Optional<Rows.Unit> auditCandidate(Rows.Placement placement, double pivot);
 
+    // --- known answers supplied by the submitter (V3)
+    /**
+     * Stores a submitter-supplied known answer: {@code unit} (idx &lt; 0, VALID, needed 0, canonical
+     * = [output]) as a unit of its job that is not counted in the job's units, and its record.
+     */
+    void insertKnownAnswer(Rows.Unit unit, String recordJson, Instant now);
+
+    /** The input record of a submitter-supplied known answer (empty for any other unit). */
+    Optional<String> knownAnswerRecord(String unitId);
+
+    /** How many known answers job {@code jobId} supplied. */
+    int countKnownAnswers(String jobId);
+
+    /**
+     * A submitter-supplied known answer of {@code modelId} that this device, its owner and its
+     * network never held; {@code skip} picks among them.
+     */
+    Optional<Rows.Unit> suppliedKnownAnswer(Rows.Placement placement, String modelId, int skip);
+
+    /**
+     * Has the device a check on a submitter-supplied known answer that is still out, waiting to
+     * be graded, or passed? (Then it needs no vetting check now.)
+     */
+    boolean hasOpenOrPassedSuppliedCheck(String deviceId);
+
     List<String> unitIdsInState(UnitState state, int limit);
 
     /** Units with returned results the validator has not graded yet. */

@@ -456,4 +456,83 @@ public abstract class StoreConformanceTest {
     assertFalse(ok(tx -> tx.pinHrClass("j1-u0", "B")));
     assertEquals("A", unitRow("j1-u0").hrClass());
   }
+
+  // ------------------------------------------------------------------ V3: supplied known answers
+
+  private Rows.Unit suppliedUnit(Rows.Job j, int i) {
+    return new Rows.Unit(j.id() + "-u" + (100 + i), j.id(), -1 - i, 0, 1, 0, 0, UnitState.VALID, j.priority(),
+        j.seq(), j.modelId(), 0, "[{\"y\":" + i + "}]");
+  }
+
+  @Test
+  void suppliedKnownAnswersAreValidUnitsOutsideTheJobAndNeverDispatched() {
+    String m = "sha256:" + "1".repeat(64);
+    model(m);
+    Rows.Job j = job("j1", m, 0, 2, 2);
+    store.transaction(tx -> {
+      tx.insertKnownAnswer(suppliedUnit(j, 0), "{\"x\":0}", T0);
+      tx.insertKnownAnswer(suppliedUnit(j, 1), "{\"x\":1}", T0);
+      return null;
+    });
+    assertEquals(2, (int) store.transaction(tx -> tx.countKnownAnswers("j1")));
+    assertEquals("{\"x\":1}", store.transaction(tx -> tx.knownAnswerRecord("j1-u101")).orElseThrow());
+    assertTrue(store.transaction(tx -> tx.knownAnswerRecord("j1-u0")).isEmpty(), "an ordinary unit has none");
+    Rows.JobProgress progress = store.transaction(tx -> tx.jobProgress("j1"));
+    assertEquals(2, progress.unitsTotal(), "not counted as the job's units");
+    assertEquals(0, progress.unitsValid());
+    assertEquals(List.of("j1-u0", "j1-u1"), store.transaction(tx -> tx.units("j1", 0, 10)).stream()
+        .map(Rows.Unit::id).toList(), "not among the job's units (results)");
+    Rows.Device d = device("d", "owner:dan");
+    assertEquals(List.of("j1-u0", "j1-u1"), candidateIds(d, null, 10), "never dispatched as work");
+    assertThrows(IllegalArgumentException.class, () -> store.transaction(tx -> {
+      tx.insertKnownAnswer(new Rows.Unit("j1-u9", "j1", 9, 0, 1, 0, 0, UnitState.VALID, 0, j.seq(), m, 0, "[{}]"),
+          "{}", T0);
+      return null;
+    }), "a known answer's idx is negative");
+  }
+
+  @Test
+  void aSuppliedKnownAnswerIsOneTheDeviceItsOwnerAndNetworkNeverHeld() {
+    String m = "sha256:" + "1".repeat(64);
+    model(m);
+    Rows.Job j = job("j1", m, 0, 1, 2);
+    store.transaction(tx -> {
+      tx.insertKnownAnswer(suppliedUnit(j, 0), "{}", T0);
+      tx.insertKnownAnswer(suppliedUnit(j, 1), "{}", T0);
+      return null;
+    });
+    Rows.Device a = device("a", "owner:ann");
+    Rows.Device b = device("b", "owner:ann");
+    Rows.Device c = device("c", "owner:cy");
+    Rows.Placement pa = new Rows.Placement("a", "owner:ann", null, null, false);
+    Rows.Placement pb = new Rows.Placement("b", "owner:ann", null, null, false);
+    Rows.Placement pc = new Rows.Placement("c", "owner:cy", "v4:10.0.0.0/24", null, false);
+    assertEquals("j1-u100", store.transaction(tx -> tx.suppliedKnownAnswer(pa, m, 0)).orElseThrow().id());
+    assertFalse(ok(tx -> tx.hasOpenOrPassedSuppliedCheck("a")));
+    Rows.Assignment k0 = issueAs("k0", unitRow("j1-u100"), a, "v4:10.0.0.0/24", false, AssignmentKind.KNOWN_ANSWER);
+    assertTrue(ok(tx -> tx.hasOpenOrPassedSuppliedCheck("a")), "a check is out");
+    assertEquals("j1-u101", store.transaction(tx -> tx.suppliedKnownAnswer(pb, m, 0)).orElseThrow().id(),
+        "not the one its owner's other device holds");
+    assertEquals("j1-u101", store.transaction(tx -> tx.suppliedKnownAnswer(pc, m, 0)).orElseThrow().id(),
+        "not the one its network holds");
+    assertTrue(store.transaction(tx -> tx.suppliedKnownAnswer(pc, m, 1)).isEmpty());
+    assertTrue(store.transaction(tx -> tx.suppliedKnownAnswer(pa, "sha256:" + "9".repeat(64), 0)).isEmpty());
+    assertFalse(ok(tx -> tx.hasOpenOrPassedSuppliedCheck("b")));
+    // an ordinary known-answer check is not a supplied one
+    store.transaction(tx -> {
+      tx.transitionUnit("j1-u0", UnitState.PENDING, UnitState.VALID);
+      return null;
+    });
+    issueAs("k1", unitRow("j1-u0"), b, null, false, AssignmentKind.KNOWN_ANSWER);
+    assertFalse(ok(tx -> tx.hasOpenOrPassedSuppliedCheck("b")));
+    // graded INVALID: a failed check no longer counts; graded VALID: passed
+    assertTrue(ok(tx -> tx.recordResult(k0.id(), "[{}]", 1, null, T0)));
+    assertTrue(ok(tx -> tx.hasOpenOrPassedSuppliedCheck("a")), "returned, waiting for its grade");
+    assertTrue(ok(tx -> tx.gradeAssignment(k0.id(), AssignmentOutcome.INVALID)));
+    assertFalse(ok(tx -> tx.hasOpenOrPassedSuppliedCheck("a")));
+    Rows.Assignment k2 = issueAs("k2", unitRow("j1-u101"), a, null, false, AssignmentKind.KNOWN_ANSWER);
+    assertTrue(ok(tx -> tx.recordResult(k2.id(), "[{}]", 1, null, T0)));
+    assertTrue(ok(tx -> tx.gradeAssignment(k2.id(), AssignmentOutcome.VALID)));
+    assertTrue(ok(tx -> tx.hasOpenOrPassedSuppliedCheck("a")));
+  }
 }

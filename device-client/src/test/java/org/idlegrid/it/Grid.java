@@ -40,9 +40,14 @@ final class Grid implements AutoCloseable {
   private String submitterKey;
 
   Grid(Path root, Duration assignmentTimeout) throws IOException, InterruptedException {
+    this(root, assignmentTimeout, b -> b);
+  }
+
+  Grid(Path root, Duration assignmentTimeout, java.util.function.UnaryOperator<CoordinatorConfig.Builder> custom)
+      throws IOException, InterruptedException {
     this.root = root;
-    this.config = CoordinatorConfig.builder().dataDir(root.resolve("coordinator")).port(0)
-        .assignmentTimeout(assignmentTimeout).sweepInterval(Duration.ofMillis(200)).build();
+    this.config = custom.apply(CoordinatorConfig.builder().dataDir(root.resolve("coordinator")).port(0)
+        .assignmentTimeout(assignmentTimeout).sweepInterval(Duration.ofMillis(200))).build();
     this.coordinator = Coordinator.start(config);
     // keep the port so that a restarted coordinator is found at the same address
     this.config = config.toBuilder().port(coordinator.port()).build();

@@ -19,6 +19,7 @@ import org.idlegrid.client.cache.LocalModel;
 import org.idlegrid.client.runner.ModelRunner;
 import org.idlegrid.client.runner.RunnerException;
 import org.idlegrid.client.runner.UnitCancelledException;
+import org.idlegrid.coordinator.trust.TrustPolicy;
 import org.idlegrid.client.runner.TextModelArchive;
 import org.idlegrid.signing.Ed25519;
 import org.idlegrid.signing.KeyFiles;
@@ -139,7 +140,8 @@ class GridIntegrationTest {
 
   @Test
   void aClientKilledMidUnitHasItsUnitReissuedToAnotherClientAfterTheDeadline() throws Exception {
-    try (Grid grid = new Grid(dir, Duration.ofSeconds(3))) {
+    // backup replicas off: this is the deadline path alone
+    try (Grid grid = new Grid(dir, Duration.ofSeconds(3), b -> b.trust(TrustPolicy.defaults().withBackupAfter(0)))) {
       DeviceClient doomed = grid.client("doomed");
       grid.uploadModel("digits-mlp", Files.readAllBytes(Grid.MODELS.resolve("digits-mlp.onnx")));
       String job = grid.submit("{\"model\":\"digits-mlp\",\"records\":[" + firstDigits(20)
@@ -154,6 +156,29 @@ class GridIntegrationTest {
       List<List<String>> rows = grid.query("SELECT device_id, state, outcome FROM assignments WHERE job_id = ? ORDER BY issued_at", job);
       assertEquals(2, rows.size(), "one lost replica and one reissued: " + rows);
       assertEquals(List.of(doomed.deviceId(), "TIMED_OUT"), rows.get(0).subList(0, 2));
+      assertEquals(List.of(rescuer.deviceId(), "RETURNED", "VALID"), rows.get(1));
+      assertMatchesExpected(grid.results(job), 20);
+    }
+  }
+
+  @Test
+  void aKilledClientsUnitIsFinishedByABackupReplicaBeforeItsDeadline() throws Exception {
+    // nothing is measured yet, so a backup waits a quarter of the 20 s deadline
+    try (Grid grid = new Grid(dir, Duration.ofSeconds(20))) {
+      DeviceClient doomed = grid.client("doomed");
+      grid.uploadModel("digits-mlp", Files.readAllBytes(Grid.MODELS.resolve("digits-mlp.onnx")));
+      String job = grid.submit("{\"model\":\"digits-mlp\",\"records\":[" + firstDigits(20)
+          + "],\"unitSize\":20,\"verification\":{\"replicas\":1,\"quorum\":1,\"maxReplicas\":2}}");
+      Grid.await("the unit to be issued", Duration.ofSeconds(30), () ->
+          !grid.query("SELECT id FROM assignments WHERE job_id = ?", job).isEmpty());
+      doomed.kill();
+      DeviceClient rescuer = grid.client("rescuer");
+
+      // well before the deadline only a backup replica can finish the job
+      grid.awaitCompleted(job, Duration.ofSeconds(15));
+      List<List<String>> rows = grid.query("SELECT device_id, state, outcome FROM assignments WHERE job_id = ? ORDER BY issued_at", job);
+      assertEquals(2, rows.size(), "the lost replica and one backup: " + rows);
+      assertEquals(List.of(doomed.deviceId(), "ISSUED"), rows.get(0).subList(0, 2), "the straggler is still out");
       assertEquals(List.of(rescuer.deviceId(), "RETURNED", "VALID"), rows.get(1));
       assertMatchesExpected(grid.results(job), 20);
     }

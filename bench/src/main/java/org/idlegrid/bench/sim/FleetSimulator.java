@@ -52,7 +52,10 @@ import org.idlegrid.signing.Ed25519;
  * were valid ÷ the units validated after that), {@code makespanEfficiency} (ideal ÷ actual, the
  * ideal being every unit computed exactly once by the honest devices at full speed for the
  * expected online share of their time: it charges replication, checks, re-verification, idle time
- * and the tail, not the absences themselves), devices quarantined.
+ * and the tail, not the absences themselves), {@code scheduleEfficiency} (the same ideal scaled
+ * by the results honest devices returned ÷ units, ÷ actual: how well the schedule used the
+ * capacity, verification cost aside; docs/verification.md), devices quarantined. Backup replicas
+ * of stragglers are on by default ({@code --backup-after 0} turns them off).
  *
  * <pre>java -jar bench/target/idlegrid-simulator.jar --devices 1000 --units 20000 --cheaters 0.2 --seed 1</pre>
  */
@@ -97,17 +100,17 @@ public final class FleetSimulator {
   /** The outcome; {@link #toJson} is the one line the CLI ends with. */
   public record Result(long wrongAccepted, double replicationFactor, double replicationAfterWarmup,
       double makespanEfficiency, int quarantined, int units, int devices, int cheaters, int cheatersQuarantined,
-      long unitsFailed, long results, long knownAnswerChecks, long idleAudits, long churnLosses, long virtualSeconds,
+      double scheduleEfficiency, long unitsFailed, long results, long knownAnswerChecks, long idleAudits, long churnLosses, long virtualSeconds,
       double wallSeconds, String jobState) {
 
     public String toJson() {
       return String.format(Locale.ROOT, "{\"wrongAccepted\":%d,\"replicationFactor\":%.4f,"
               + "\"replicationAfterWarmup\":%.4f,\"makespanEfficiency\":%.4f,\"quarantined\":%d,\"units\":%d,"
-              + "\"devices\":%d,\"cheaters\":%d,\"cheatersQuarantined\":%d,\"unitsFailed\":%d,\"results\":%d,"
+              + "\"devices\":%d,\"cheaters\":%d,\"cheatersQuarantined\":%d,\"scheduleEfficiency\":%.4f,\"unitsFailed\":%d,\"results\":%d,"
               + "\"knownAnswerChecks\":%d,\"idleAudits\":%d,\"churnLosses\":%d,\"virtualSeconds\":%d,\"wallSeconds\":%.1f,"
               + "\"jobState\":\"%s\"}",
           wrongAccepted, replicationFactor, replicationAfterWarmup, makespanEfficiency, quarantined, units, devices,
-          cheaters, cheatersQuarantined, unitsFailed, results, knownAnswerChecks, idleAudits, churnLosses,
+          cheaters, cheatersQuarantined, scheduleEfficiency, unitsFailed, results, knownAnswerChecks, idleAudits, churnLosses,
           virtualSeconds,
           wallSeconds, jobState);
     }
@@ -145,6 +148,7 @@ public final class FleetSimulator {
   private String jobId;
 
   private long results;
+  private long honestResults;
   private long knownAnswers;
   private long audits;
   private long churnLosses;
@@ -164,7 +168,7 @@ public final class FleetSimulator {
     } catch (IllegalArgumentException e) {
       System.err.println("error: " + e.getMessage());
       System.err.println("usage: java -jar idlegrid-simulator.jar --devices N --units U [--cheaters 0.2] [--seed 1] "
-          + "[--churn 0.05] [--trust-threshold 10] [--k 0.5] [--pmin 0.05] [--idle-audits on|off] [--known-answers N] [--dir DIR] [--quiet]");
+          + "[--churn 0.05] [--trust-threshold 10] [--k 0.5] [--pmin 0.05] [--idle-audits on|off] [--known-answers N] [--backup-after 2 (0 = off)] [--dir DIR] [--quiet]");
       System.exit(2);
       return;
     }
@@ -185,6 +189,7 @@ public final class FleetSimulator {
     double k = d.k();
     double pMin = d.pMin();
     boolean audits = d.idleAudits();
+    double backupAfter = d.backupAfter();
     int knownAnswers = 0;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
@@ -208,6 +213,7 @@ public final class FleetSimulator {
           case "--k" -> k = Double.parseDouble(v);
           case "--pmin" -> pMin = Double.parseDouble(v);
           case "--known-answers" -> knownAnswers = Integer.parseInt(v);
+          case "--backup-after" -> backupAfter = Double.parseDouble(v);
           case "--idle-audits" -> audits = switch (v) {
             case "on" -> true;
             case "off" -> false;
@@ -221,7 +227,7 @@ public final class FleetSimulator {
     }
     TrustPolicy policy = new TrustPolicy(threshold, k, pMin, d.knownAnswerShare(), d.quarantineMinSample(),
         d.quarantineInvalidRate(), d.failureMinSample(), d.quarantineFailureRate(), d.networkPlacement(),
-        d.trustedPeerShare(), audits);
+        d.trustedPeerShare(), audits, backupAfter);
     return new Config(devices, units, cheaters, seed, churn, dir, quiet, policy, knownAnswers);
   }
 
@@ -416,6 +422,9 @@ public final class FleetSimulator {
     Transitioner.Outcome o = engine.transitioner().recordResult(d.id, work.row().id(), outputs, elapsed, null);
     if (o.done()) {
       results++;
+      if (d.behaviour == Behaviour.HONEST) {
+        honestResults++;
+      }
       engine.validator().validate(o.unitId());
     }
     if (--d.outstanding == 0) {
@@ -500,11 +509,14 @@ public final class FleetSimulator {
     double capacity = online * fleet.stream().filter(d -> d.behaviour == Behaviour.HONEST)
         .mapToDouble(d -> d.speed).sum();
     double ideal = config.units() * (double) UNIT_WORK_MS / capacity;
+    // the same ideal for the results the honest devices actually returned (replicas, checks,
+    // audits, backups): how well the schedule used the capacity, whatever the verification cost
+    double scheduled = ideal * honestResults / config.units();
     double afterWarmup = warmupResults < 0 || config.units() - warmupValid <= 0 ? Double.NaN
         : (double) (results - warmupResults) / (config.units() - warmupValid);
     JobState state = store.transaction(tx -> tx.job(jobId).orElseThrow().state());
     return new Result(wrong, (double) results / config.units(), afterWarmup, Math.min(1, ideal / actual), quarantined,
-        config.units(), config.devices(), cheaterCount(), cheatersQuarantined, failed, results, knownAnswers, audits,
+        config.units(), config.devices(), cheaterCount(), cheatersQuarantined, Math.min(1, scheduled / actual), failed, results, knownAnswers, audits,
         churnLosses, clock.elapsed() / 1000, wall, state.name());
   }
 

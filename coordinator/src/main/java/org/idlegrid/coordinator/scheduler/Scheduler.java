@@ -55,9 +55,18 @@ import org.idlegrid.signing.Ed25519;
  *       outside the fleet's votes, so colluders cannot capture them (docs/verification.md);</li>
  *   <li>a replica slot is taken with a conditional decrement of {@code units.needed}, so a unit
  *       is never issued more replicas than it asked for;</li>
- *   <li>idle-time audits: a device that would get nothing gets a second replica of a unit
- *       accepted on trust (one audit per unit, same placement rules), turning idle capacity
- *       (the tail of a job) into verification.</li>
+ *   <li>backup replicas (speculative execution, as in MapReduce): a device that would get
+ *       nothing gets one extra replica of the unit whose outstanding replicas have all been out
+ *       longer than {@link TrustPolicy#backupAfter} × the model's measured time per unit (a
+ *       quarter of the assignment timeout before any is measured), oldest first. It takes no
+ *       slot ({@code needed} stays 0): whichever results arrive first decide the unit, the
+ *       straggler's late result is graded like any late result. Same placement rules; a unit on
+ *       trust is backed up only by a trusted device (on trust too), and under the trusted-peer
+ *       rule an untrusted device backs up only a unit holding a trusted device's result, since
+ *       a straggling trusted holder is no cross-check;</li>
+ *   <li>idle-time audits: a device that would get nothing (not even a backup) gets a second
+ *       replica of a unit accepted on trust (one audit per unit, same placement rules), turning
+ *       idle capacity (the tail of a job) into verification.</li>
  * </ul>
  * The assignment rows are committed before the records are read and the assignments signed and
  * sent; if sending fails, the assignment simply times out and is reissued.
@@ -182,6 +191,23 @@ public final class Scheduler {
         out.add(new Issued(row, u, model, job.inputBlob()));
         if (knownAnswer != null) {
           out.add(issueKnownAnswer(tx, knownAnswer, device, t, trusted, now, deadline, models, jobs));
+        }
+      }
+      if (out.isEmpty() && policy.backupAfter() > 0) {
+        // nothing to do: back up the oldest straggler (speculative execution), see backupCandidate
+        Rows.Unit backup = tx.backupCandidate(placement, trusted, now, policy.backupAfter(),
+            timeout.toMillis() / 4).orElse(null);
+        if (backup != null) {
+          Rows.Job job = jobs.computeIfAbsent(backup.jobId(), id -> tx.job(id).orElseThrow());
+          Rows.Model model = models.computeIfAbsent(backup.modelId(), id -> tx.model(id).orElseThrow());
+          // a unit on trust stays on trust: the backup (to a trusted device) completes it alone
+          AssignmentKind kind = backup.acceptance() == UnitAcceptance.ON_TRUST ? AssignmentKind.ON_TRUST
+              : AssignmentKind.REPLICA;
+          Rows.Assignment row = new Rows.Assignment(Secrets.newId("a-"), backup.id(), backup.jobId(), deviceId,
+              device.ownerKey(), AssignmentState.ISSUED, null, now, deadline, null, null, null, null, null,
+              kind, t.network(), trusted);
+          tx.insertAssignment(row);
+          out.add(new Issued(row, backup, model, job.inputBlob()));
         }
       }
       if (out.isEmpty()) {

@@ -696,6 +696,41 @@ public final class SqliteStore implements Store {
       return found.isPresent() || from == 0 ? found : auditFrom(p, 0);
     }
 
+    @Override
+    public Optional<Rows.Unit> backupCandidate(Rows.Placement p, boolean trusted, Instant now, double factor,
+        long fallbackMs) {
+      List<Object> args = new ArrayList<>();
+      // o: the outstanding replicas of each unit (at most one row per device working: a small scan)
+      StringBuilder sql = new StringBuilder("SELECT " + UNIT_COLUMNS + " FROM units u JOIN jobs j ON j.id = u.job_id "
+          + "JOIN (SELECT unit_id, MIN(issued_at) AS first_at, MAX(issued_at) AS last_at FROM assignments "
+          + "WHERE state = 'ISSUED' AND kind <> 'KNOWN_ANSWER' GROUP BY unit_id) o ON o.unit_id = u.id "
+          + "LEFT JOIN model_costs mc ON mc.model_id = u.model_id "
+          + "WHERE u.state = 'IN_PROGRESS' AND u.needed = 0 AND j.state = 'RUNNING' "
+          + "AND o.last_at <= ? - COALESCE(? * mc.ms_per_record * MAX(1, u.record_end - u.record_start), ?) ");
+      args.add(now.toEpochMilli());
+      args.add(factor);
+      args.add(fallbackMs);
+      if (!trusted) {
+        sql.append("AND u.acceptance = 'REPLICATED' ");
+      }
+      sql.append("AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (a.device_id = ? "
+          + "OR a.owner_key = ?");
+      args.add(p.deviceId());
+      args.add(p.ownerKey());
+      if (p.network() != null) {
+        sql.append(" OR a.network = ?");
+        args.add(p.network());
+      }
+      sql.append(")) AND (j.homogeneous = 0 OR u.hr_class IS NULL OR u.hr_class = ?) ");
+      args.add(p.platformClass() == null ? "" : p.platformClass());
+      if (p.needTrustedPeer()) {
+        sql.append("AND EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND a.trusted = 1 "
+            + "AND a.kind <> 'KNOWN_ANSWER' AND a.state = 'RETURNED' AND (a.outcome IS NULL OR a.outcome = 'VALID')) ");
+      }
+      sql.append("ORDER BY o.first_at LIMIT 1");
+      return one(sql.toString(), UNIT, args.toArray());
+    }
+
     private Optional<Rows.Unit> auditFrom(Rows.Placement p, long fromRowid) {
       List<Object> args = new ArrayList<>();
       args.add(fromRowid);

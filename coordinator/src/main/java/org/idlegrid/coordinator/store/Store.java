@@ -199,6 +199,18 @@ public interface Store extends AutoCloseable {
      */
     Optional<Rows.Unit> auditCandidate(Rows.Placement placement, double pivot);
 
+    /**
+     * A straggling unit for a backup replica: IN_PROGRESS with all its replicas out
+     * ({@code needed = 0}), of a RUNNING job, whose outstanding replicas (known-answer checks aside)
+     * were all issued at least {@code factor} × the model's measured time per unit before
+     * {@code now} ({@code fallbackMs} where nothing was measured yet). Same placement rules as
+     * {@link #dispatchCandidates}, except that with {@code needTrustedPeer} the unit must hold a
+     * live result of a trusted device (a straggling trusted holder is no cross-check); a unit
+     * accepted on trust only when {@code trusted}. The unit whose oldest replica is oldest first.
+     */
+    Optional<Rows.Unit> backupCandidate(Rows.Placement placement, boolean trusted, Instant now, double factor,
+        long fallbackMs);
+
     // --- known answers supplied by the submitter (V3)
     /**
      * Stores a submitter-supplied known answer: {@code unit} (idx &lt; 0, VALID, needed 0, canonical

@@ -117,6 +117,10 @@ public final class Trust {
       return;
     }
     if (unit.acceptance() == UnitAcceptance.ON_TRUST) {
+      if (tx.assignmentsOfUnit(unit.id()).stream().anyMatch(x -> x.kind() == AssignmentKind.ON_TRUST
+          && x.state() == AssignmentState.ISSUED)) {
+        return; // a backup replica on trust is still out and completes the unit alone
+      }
       Rows.Job job = tx.job(unit.jobId()).orElseThrow();
       tx.setUnitAcceptance(unit.id(), null, UnitAcceptance.REPLICATED);
       tx.setNeeded(unit.id(), job.replicas());

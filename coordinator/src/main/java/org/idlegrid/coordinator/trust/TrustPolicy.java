@@ -22,6 +22,9 @@ package org.idlegrid.coordinator.trust;
  * @param trustedPeerShare when at least this share of active devices is trusted, an untrusted
  *     device's result is only ever cross-checked by a trusted one (default 0.2; 0 disables)
  * @param idleAudits a device with nothing to do audits a random unit accepted on trust (default true)
+ * @param backupAfter a device with nothing to do gets a backup replica of a unit whose outstanding
+ *     replicas were all issued more than {@code backupAfter} × the model's measured time per unit
+ *     ago (speculative execution, as in MapReduce; default 2; 0 turns backups off)
  */
 public record TrustPolicy(
     int trustThreshold,
@@ -34,7 +37,16 @@ public record TrustPolicy(
     double quarantineFailureRate,
     boolean networkPlacement,
     double trustedPeerShare,
-    boolean idleAudits) {
+    boolean idleAudits,
+    double backupAfter) {
+
+  /** Without backups given: after 2 × the measured time per unit. */
+  public TrustPolicy(int trustThreshold, double k, double pMin, double knownAnswerShare, int quarantineMinSample,
+      double quarantineInvalidRate, int failureMinSample, double quarantineFailureRate, boolean networkPlacement,
+      double trustedPeerShare, boolean idleAudits) {
+    this(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate, failureMinSample,
+        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, 2.0);
+  }
 
   /** Without idle audits given: they are on. */
   public TrustPolicy(int trustThreshold, double k, double pMin, double knownAnswerShare, int quarantineMinSample,
@@ -56,35 +68,42 @@ public record TrustPolicy(
     require(quarantineFailureRate > 0 && quarantineFailureRate <= 1,
         "quarantineFailureRate must be in (0, 1], got " + quarantineFailureRate);
     require(trustedPeerShare >= 0 && trustedPeerShare <= 1, "trustedPeerShare must be in [0, 1], got " + trustedPeerShare);
+    require(backupAfter == 0 || (backupAfter >= 1 && Double.isFinite(backupAfter)),
+        "backupAfter must be 0 (off) or at least 1 (times the measured time per unit), got " + backupAfter);
   }
 
   public static TrustPolicy defaults() {
-    return new TrustPolicy(10, 2, 0.05, 0.5, 4, 0.5, 20, 0.8, true, 0.2, true);
+    return new TrustPolicy(10, 2, 0.05, 0.5, 4, 0.5, 20, 0.8, true, 0.2, true, 2.0);
   }
 
   public TrustPolicy withTrustThreshold(int n) {
     return new TrustPolicy(n, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate, failureMinSample,
-        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits);
+        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter);
   }
 
   public TrustPolicy withNetworkPlacement(boolean on) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, on, trustedPeerShare, idleAudits);
+        failureMinSample, quarantineFailureRate, on, trustedPeerShare, idleAudits, backupAfter);
   }
 
   public TrustPolicy withKnownAnswerShare(double share) {
     return new TrustPolicy(trustThreshold, k, pMin, share, quarantineMinSample, quarantineInvalidRate, failureMinSample,
-        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits);
+        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter);
   }
 
   public TrustPolicy withTrustedPeerShare(double share) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, networkPlacement, share, idleAudits);
+        failureMinSample, quarantineFailureRate, networkPlacement, share, idleAudits, backupAfter);
   }
 
   public TrustPolicy withIdleAudits(boolean on) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, on);
+        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, on, backupAfter);
+  }
+
+  public TrustPolicy withBackupAfter(double factor) {
+    return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
+        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, factor);
   }
 
   public boolean trusted(int streak) {

@@ -280,7 +280,10 @@ public final class Validator {
         }
         continue;
       }
-      if (a.kind() == AssignmentKind.AUDIT && unit.acceptance() == UnitAcceptance.ON_TRUST) {
+      // an audit, or the late second result of a unit on trust that had a backup replica (either
+      // one may be the liar): agreement verifies the unit, disagreement re-opens it for a quorum
+      if ((a.kind() == AssignmentKind.AUDIT || a.kind() == AssignmentKind.ON_TRUST)
+          && unit.acceptance() == UnitAcceptance.ON_TRUST) {
         if (valid) {
           // the unit accepted on trust is now verified by two devices
           if (tx.gradeAssignment(a.id(), AssignmentOutcome.VALID)) {

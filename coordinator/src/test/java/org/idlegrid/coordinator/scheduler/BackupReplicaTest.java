@@ -1,0 +1,115 @@
+package org.idlegrid.coordinator.scheduler;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.idlegrid.coordinator.store.AssignmentKind;
+import org.idlegrid.coordinator.store.AssignmentOutcome;
+import org.idlegrid.coordinator.store.AssignmentState;
+import org.idlegrid.coordinator.store.JobState;
+import org.idlegrid.coordinator.store.Rows;
+import org.idlegrid.coordinator.store.UnitState;
+import org.idlegrid.coordinator.testing.EngineFixture;
+import org.idlegrid.coordinator.trust.TrustPolicy;
+import org.idlegrid.protocol.Assignment;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Backup replicas (speculative execution) of straggling units, on the real engine and SQLite. */
+class BackupReplicaTest {
+  /** Before any unit is measured, a straggler is one out longer than a quarter of the timeout. */
+  static final Duration FALLBACK = EngineFixture.TIMEOUT.dividedBy(4);
+
+  @TempDir
+  Path dir;
+  EngineFixture f;
+
+  @AfterEach
+  void tearDown() {
+    if (f != null) {
+      f.close();
+    }
+  }
+
+  private void start(TrustPolicy policy) throws Exception {
+    f = new EngineFixture(dir, policy, 1);
+    for (String d : List.of("a", "b", "c")) {
+      f.device(d, d + "-owner");
+    }
+  }
+
+  private double replicationFactor(String jobId) {
+    Rows.JobProgress p = f.store.transaction(tx -> tx.jobProgress(jobId));
+    return (double) p.returnedForValid() / p.unitsValid();
+  }
+
+  @Test
+  void aUnitWhoseOnlyHolderWentSilentGetsABackupReplicaWhenAnotherDevicePolls() throws Exception {
+    start(TrustPolicy.defaults());
+    Rows.Job job = f.job(2, 2, 2, 2, 4); // one unit, two replicas, quorum 2
+    Assignment a = f.claim("a");
+    Assignment b = f.claim("b");
+    f.submit("b", b, 1);
+    assertTrue(f.scheduler.claim("c", 1, List.of()).isEmpty(), "nothing pending, and nothing straggles yet");
+    f.clock.advance(FALLBACK.minusSeconds(1));
+    assertTrue(f.scheduler.claim("c", 1, List.of()).isEmpty(), "a is not a straggler yet");
+    f.clock.advance(Duration.ofSeconds(1));
+    Assignment backup = f.claim("c");
+    assertEquals(a.unitId(), backup.unitId(), "c backs up the unit a holds");
+    assertNotEquals(a.assignmentId(), backup.assignmentId());
+    assertEquals(AssignmentKind.REPLICA, f.assignment(backup.assignmentId()).kind());
+    assertEquals(0, f.unit(a.unitId()).needed(), "a backup takes no replica slot");
+
+    f.submit("c", backup, 1);
+    assertEquals(UnitState.VALID, f.unit(a.unitId()).state(), "b and c form the quorum without a");
+    assertEquals(JobState.COMPLETED, f.jobRow(job.id()).state());
+    assertEquals(2.0, replicationFactor(job.id()), 1e-9);
+
+    // the straggler's late result is still taken, graded against the canonical, and counted
+    assertTrue(f.submit("a", a, 1).done());
+    assertEquals(AssignmentOutcome.VALID, f.assignment(a.assignmentId()).outcome());
+    assertEquals(3.0, replicationFactor(job.id()), 1e-9, "the extra replica counts as computed");
+  }
+
+  @Test
+  void aStragglerThatNeverReturnsTimesOutWithoutAskingForAnotherReplica() throws Exception {
+    start(TrustPolicy.defaults());
+    Rows.Job job = f.job(1, 1, 1, 1, 3); // one unit, one replica
+    Assignment a = f.claim("a");
+    f.clock.advance(FALLBACK);
+    Assignment backup = f.claim("b");
+    assertEquals(a.unitId(), backup.unitId());
+    assertTrue(f.scheduler.claim("c", 1, List.of()).isEmpty(), "one backup at a time: b's is fresh");
+    f.submit("b", backup, 1);
+    assertEquals(UnitState.VALID, f.unit(a.unitId()).state());
+    f.clock.advance(EngineFixture.TIMEOUT);
+    assertEquals(1, f.transitioner.sweepDeadlines());
+    assertEquals(AssignmentState.TIMED_OUT, f.assignment(a.assignmentId()).state());
+    assertTrue(f.scheduler.claim("c", 1, List.of()).isEmpty(), "the unit is decided: no replica for the lost one");
+    assertEquals(1.0, replicationFactor(job.id()), 1e-9);
+  }
+
+  @Test
+  void aDeviceNeverBacksUpAUnitItsOwnerAlreadyHolds() throws Exception {
+    start(TrustPolicy.defaults());
+    f.device("a2", "a-owner");
+    f.job(1, 1, 1, 1, 3);
+    f.claim("a");
+    f.clock.advance(FALLBACK);
+    assertTrue(f.scheduler.claim("a2", 1, List.of()).isEmpty(), "same owner: placement rules hold for backups");
+  }
+
+  @Test
+  void backupsOffLeavesTheStragglerAloneUntilItsDeadline() throws Exception {
+    start(TrustPolicy.defaults().withBackupAfter(0));
+    f.job(1, 1, 1, 1, 3);
+    f.claim("a");
+    f.clock.advance(EngineFixture.TIMEOUT.minusSeconds(1));
+    assertTrue(f.scheduler.claim("b", 1, List.of()).isEmpty());
+  }
+}

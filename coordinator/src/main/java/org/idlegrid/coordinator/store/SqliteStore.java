@@ -537,15 +537,8 @@ public final class SqliteStore implements Store {
         args.addAll(modelIds);
       }
       // one probe of assignments_by_unit per candidate: same device, same owner, same network
-      sql.append("AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (a.device_id = ? "
-          + "OR a.owner_key = ?");
-      args.add(p.deviceId());
-      args.add(p.ownerKey());
-      if (p.network() != null) {
-        sql.append(" OR a.network = ?");
-        args.add(p.network());
-      }
-      sql.append(")) ");
+      sql.append("AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (")
+          .append(placementClash(p, args)).append(")) ");
       sql.append("AND (j.homogeneous = 0 OR u.hr_class IS NULL OR u.hr_class = ?) ");
       args.add(p.platformClass() == null ? "" : p.platformClass());
       if (p.needTrustedPeer()) {
@@ -713,15 +706,8 @@ public final class SqliteStore implements Store {
       if (!trusted) {
         sql.append("AND u.acceptance = 'REPLICATED' ");
       }
-      sql.append("AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (a.device_id = ? "
-          + "OR a.owner_key = ?");
-      args.add(p.deviceId());
-      args.add(p.ownerKey());
-      if (p.network() != null) {
-        sql.append(" OR a.network = ?");
-        args.add(p.network());
-      }
-      sql.append(")) AND (j.homogeneous = 0 OR u.hr_class IS NULL OR u.hr_class = ?) ");
+      sql.append("AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (")
+          .append(placementClash(p, args)).append(")) AND (j.homogeneous = 0 OR u.hr_class IS NULL OR u.hr_class = ?) ");
       args.add(p.platformClass() == null ? "" : p.platformClass());
       if (p.needTrustedPeer()) {
         sql.append("AND EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND a.trusted = 1 "
@@ -731,22 +717,30 @@ public final class SqliteStore implements Store {
       return one(sql.toString(), UNIT, args.toArray());
     }
 
+    /**
+     * The placement rule as SQL over an assignment {@code a}: held by this device, its owner or
+     * (when known) its network. Adds the parameters to {@code args} in the fragment's order.
+     */
+    private static String placementClash(Rows.Placement p, List<Object> args) {
+      args.add(p.deviceId());
+      args.add(p.ownerKey());
+      if (p.network() == null) {
+        return "a.device_id = ? OR a.owner_key = ?";
+      }
+      args.add(p.network());
+      return "a.device_id = ? OR a.owner_key = ? OR a.network = ?";
+    }
+
     private Optional<Rows.Unit> auditFrom(Rows.Placement p, long fromRowid) {
       List<Object> args = new ArrayList<>();
       args.add(fromRowid);
       args.add(p.platformClass() == null ? "" : p.platformClass());
-      args.add(p.deviceId());
-      args.add(p.ownerKey());
-      String net = "";
-      if (p.network() != null) {
-        net = " OR a.network = ?";
-        args.add(p.network());
-      }
+      String clash = placementClash(p, args);
       return one("SELECT " + UNIT_COLUMNS + " FROM units u JOIN jobs j ON j.id = u.job_id WHERE u.state = 'VALID' "
           + "AND u.acceptance = 'ON_TRUST' AND u.rowid >= ? AND j.state IN ('RUNNING', 'COMPLETED') "
           + "AND (j.homogeneous = 0 OR u.hr_class = ?) "
-          + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (a.kind = 'AUDIT' "
-          + "OR a.device_id = ? OR a.owner_key = ?" + net + ")) ORDER BY u.rowid LIMIT 1",
+          + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (a.kind = 'AUDIT' OR " + clash
+          + ")) ORDER BY u.rowid LIMIT 1",
           UNIT, args.toArray());
     }
 
@@ -780,18 +774,12 @@ public final class SqliteStore implements Store {
     public Optional<Rows.Unit> suppliedKnownAnswer(Rows.Placement p, String modelId, int skip) {
       List<Object> args = new ArrayList<>();
       args.add(modelId);
-      args.add(p.deviceId());
-      args.add(p.ownerKey());
-      String net = "";
-      if (p.network() != null) {
-        net = " OR a.network = ?";
-        args.add(p.network());
-      }
+      String clash = placementClash(p, args);
       args.add(skip);
       return one("SELECT " + UNIT_COLUMNS + " FROM known_answers k JOIN units u ON u.id = k.unit_id "
           + "WHERE k.model_id = ? AND u.state = 'VALID' AND u.canonical IS NOT NULL "
-          + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (a.device_id = ? OR a.owner_key = ?"
-          + net + ")) ORDER BY u.rowid LIMIT 1 OFFSET ?", UNIT, args.toArray());
+          + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (" + clash + ")) "
+          + "ORDER BY u.rowid LIMIT 1 OFFSET ?", UNIT, args.toArray());
     }
 
     @Override
@@ -805,18 +793,12 @@ public final class SqliteStore implements Store {
     public Optional<Rows.Unit> knownAnswerSource(Rows.Placement p, String modelId, int skip) {
       List<Object> args = new ArrayList<>();
       args.add(modelId);
-      args.add(p.deviceId());
-      args.add(p.ownerKey());
-      String net = "";
-      if (p.network() != null) {
-        net = " OR a.network = ?";
-        args.add(p.network());
-      }
+      String clash = placementClash(p, args);
       args.add(skip);
       return one("SELECT " + UNIT_COLUMNS + " FROM units u WHERE u.model_id = ? AND u.state = 'VALID' "
           + "AND u.acceptance = 'REPLICATED' AND u.canonical IS NOT NULL "
-          + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (a.device_id = ? OR a.owner_key = ?"
-          + net + ")) ORDER BY u.rowid DESC LIMIT 1 OFFSET ?", UNIT, args.toArray());
+          + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (" + clash + ")) "
+          + "ORDER BY u.rowid DESC LIMIT 1 OFFSET ?", UNIT, args.toArray());
     }
 
     @Override

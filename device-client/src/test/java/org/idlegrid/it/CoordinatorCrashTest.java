@@ -80,23 +80,8 @@ class CoordinatorCrashTest {
       assertEquals(135, status.get("units").get("valid").asInt());
       assertEquals(540, status.get("records").get("done").asInt());
 
-      String body = new String(call("GET", "/api/v1/jobs/" + job + "/results", key, (byte[]) null, 200), StandardCharsets.UTF_8);
-      List<JsonNode> lines = new ArrayList<>();
-      for (String line : body.split("\n")) {
-        if (!line.isBlank()) {
-          lines.add(Json.tree(line));
-        }
-      }
-      List<JsonNode> expected = Grid.jsonl(Grid.MODELS.resolve("digits-mlp.expected.jsonl"));
-      assertEquals(540, lines.size(), "every record once");
-      for (int i = 0; i < lines.size(); i++) {
-        assertEquals(i, lines.get(i).get("id").asInt(), "in input order, no record twice");
-        JsonNode got = lines.get(i).get("output").get("logits");
-        JsonNode want = expected.get(i).get("logits");
-        for (int j = 0; j < want.size(); j++) {
-          assertEquals(want.get(j).asDouble(), got.get(j).asDouble(), 1e-4, "record " + i);
-        }
-      }
+      // every record once, in input order, matching the reference
+      Grid.assertDigitsResults(Grid.lines(call("GET", "/api/v1/jobs/" + job + "/results", key, (byte[]) null, 200)), 540);
     } finally {
       for (DeviceClient c : clients) {
         c.close();
@@ -139,12 +124,7 @@ class CoordinatorCrashTest {
   }
 
   private byte[] call(String method, String path, String bearer, byte[] body, int expect) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .header("Authorization", "Bearer " + bearer).timeout(Duration.ofSeconds(30))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-    HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-    assertEquals(expect, r.statusCode(), () -> method + " " + path + ": " + new String(r.body(), StandardCharsets.UTF_8));
-    return r.body();
+    return Grid.call(http, URI.create("http://127.0.0.1:" + port), method, path, bearer, body, expect);
   }
 
   private static int freePort() throws IOException {

@@ -114,14 +114,45 @@ final class Grid implements AutoCloseable {
   }
 
   List<JsonNode> results(String id) throws IOException, InterruptedException {
+    return lines(call("GET", "/api/v1/jobs/" + id + "/results", submitterKey, null, 200));
+  }
+
+  /** The JSON objects of an NDJSON / JSONL body, one per non-blank line. */
+  static List<JsonNode> lines(byte[] ndjson) {
     List<JsonNode> out = new ArrayList<>();
-    String body = new String(call("GET", "/api/v1/jobs/" + id + "/results", submitterKey, null, 200), StandardCharsets.UTF_8);
-    for (String line : body.split("\n")) {
+    for (String line : new String(ndjson, StandardCharsets.UTF_8).split("\n")) {
       if (!line.isBlank()) {
         out.add(Json.tree(line));
       }
     }
     return out;
+  }
+
+  /**
+   * Asserts a digits-mlp job's results: one line per input record, {"id": i, ...} in input
+   * order, every logit within 1e-4 of the reference ({@code digits-mlp.expected.jsonl}).
+   */
+  static void assertDigitsResults(List<JsonNode> results, int records) throws IOException {
+    List<JsonNode> expected = jsonl(MODELS.resolve("digits-mlp.expected.jsonl"));
+    if (results.size() != records) {
+      throw new AssertionError("expected one result line per input record: " + records + ", got " + results.size());
+    }
+    for (int i = 0; i < results.size(); i++) {
+      JsonNode line = results.get(i);
+      if (line.get("id").asInt() != i) {
+        throw new AssertionError("results not in input order: line " + i + " has id " + line.get("id"));
+      }
+      JsonNode got = line.get("output").get("logits");
+      JsonNode want = expected.get(i).get("logits");
+      if (got.size() != want.size()) {
+        throw new AssertionError("record " + i + ": " + got.size() + " logits, expected " + want.size());
+      }
+      for (int j = 0; j < want.size(); j++) {
+        if (!(Math.abs(want.get(j).asDouble() - got.get(j).asDouble()) <= 1e-4)) {
+          throw new AssertionError("record " + i + " logit " + j + ": " + got.get(j) + ", expected " + want.get(j));
+        }
+      }
+    }
   }
 
   /** Waits (polling the public API) until the job is COMPLETED; fails fast if it FAILED. */
@@ -151,7 +182,17 @@ final class Grid implements AutoCloseable {
   }
 
   byte[] call(String method, String path, String bearer, byte[] body, int expect) throws IOException, InterruptedException {
-    HttpResponse<byte[]> r = send(method, path, bearer, body);
+    return call(http, base(), method, path, bearer, body, expect);
+  }
+
+  HttpResponse<byte[]> send(String method, String path, String bearer, byte[] body) throws IOException, InterruptedException {
+    return send(http, base(), method, path, bearer, body);
+  }
+
+  /** {@code method path} at {@code base}; fails unless the answer has status {@code expect}. */
+  static byte[] call(HttpClient http, URI base, String method, String path, String bearer, byte[] body, int expect)
+      throws IOException, InterruptedException {
+    HttpResponse<byte[]> r = send(http, base, method, path, bearer, body);
     if (r.statusCode() != expect) {
       throw new AssertionError(method + " " + path + " answered " + r.statusCode() + " (expected " + expect + "): "
           + new String(r.body(), StandardCharsets.UTF_8));
@@ -159,8 +200,9 @@ final class Grid implements AutoCloseable {
     return r.body();
   }
 
-  HttpResponse<byte[]> send(String method, String path, String bearer, byte[] body) throws IOException, InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(base().resolve(path)).timeout(Duration.ofSeconds(30));
+  static HttpResponse<byte[]> send(HttpClient http, URI base, String method, String path, String bearer, byte[] body)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30));
     if (bearer != null) {
       b.header("Authorization", "Bearer " + bearer);
     }

@@ -53,7 +53,7 @@ class GridIntegrationTest {
       assertEquals(540, status.get("records").get("done").asInt());
       assertEquals(11, status.get("units").get("valid").asInt());
 
-      assertMatchesExpected(grid.results(job), 540);
+      Grid.assertDigitsResults(grid.results(job), 540);
 
       // every unit was computed by two different devices, and all three clients did work
       List<List<String>> perUnit = grid.query("SELECT unit_id, COUNT(DISTINCT device_id), COUNT(*) FROM assignments"
@@ -157,7 +157,7 @@ class GridIntegrationTest {
       assertEquals(2, rows.size(), "one lost replica and one reissued: " + rows);
       assertEquals(List.of(doomed.deviceId(), "TIMED_OUT"), rows.get(0).subList(0, 2));
       assertEquals(List.of(rescuer.deviceId(), "RETURNED", "VALID"), rows.get(1));
-      assertMatchesExpected(grid.results(job), 20);
+      Grid.assertDigitsResults(grid.results(job), 20);
     }
   }
 
@@ -180,7 +180,7 @@ class GridIntegrationTest {
       assertEquals(2, rows.size(), "the lost replica and one backup: " + rows);
       assertEquals(List.of(doomed.deviceId(), "ISSUED"), rows.get(0).subList(0, 2), "the straggler is still out");
       assertEquals(List.of(rescuer.deviceId(), "RETURNED", "VALID"), rows.get(1));
-      assertMatchesExpected(grid.results(job), 20);
+      Grid.assertDigitsResults(grid.results(job), 20);
     }
   }
 
@@ -210,7 +210,7 @@ class GridIntegrationTest {
       JsonNode status = grid.awaitCompleted(job, JOB_TIMEOUT);
       assertEquals(108, status.get("units").get("valid").asInt());
       assertEquals(540, status.get("records").get("done").asInt());
-      assertMatchesExpected(grid.results(job), 540);
+      Grid.assertDigitsResults(grid.results(job), 540);
       // nothing counted twice: each unit has exactly one canonical result and no unit was validated twice
       assertEquals("108", grid.query("SELECT COUNT(*) FROM units WHERE job_id = ? AND canonical IS NOT NULL", job).get(0).get(0));
     }
@@ -246,7 +246,7 @@ class GridIntegrationTest {
       grid.awaitCompleted(job, JOB_TIMEOUT);
       List<List<String>> rows = grid.query("SELECT device_id, state, outcome FROM assignments WHERE job_id = ?", job);
       assertEquals(List.of(List.of(first.deviceId(), "RETURNED", "VALID")), rows, "delivered once, never reissued");
-      assertMatchesExpected(grid.results(job), 10);
+      Grid.assertDigitsResults(grid.results(job), 10);
       try (var files = Files.list(outbox)) {
         assertFalse(files.anyMatch(p -> p.getFileName().toString().endsWith(".json")), "the outbox is empty again");
       }
@@ -281,22 +281,6 @@ class GridIntegrationTest {
       sb.append(i == 0 ? "" : ",").append("{\"pixels\":").append(rows.get(i).get("pixels")).append('}');
     }
     return sb.toString();
-  }
-
-  /** Every line is {"id": i, "output": {"logits": …}} in input order, within 1e-4 of the reference. */
-  private static void assertMatchesExpected(List<JsonNode> results, int records) throws Exception {
-    List<JsonNode> expected = Grid.jsonl(Grid.MODELS.resolve("digits-mlp.expected.jsonl"));
-    assertEquals(records, results.size(), "one result line per input record");
-    for (int i = 0; i < results.size(); i++) {
-      JsonNode line = results.get(i);
-      assertEquals(i, line.get("id").asInt(), "results in input order");
-      JsonNode got = line.get("output").get("logits");
-      JsonNode want = expected.get(i).get("logits");
-      assertEquals(want.size(), got.size());
-      for (int j = 0; j < want.size(); j++) {
-        assertEquals(want.get(j).asDouble(), got.get(j).asDouble(), 1e-4, "record " + i + " logit " + j);
-      }
-    }
   }
 
   private static double dot(double[] a, double[] b) {

@@ -142,14 +142,15 @@ class GridIntegrationTest {
   void aClientKilledMidUnitHasItsUnitReissuedToAnotherClientAfterTheDeadline() throws Exception {
     // backup replicas off: this is the deadline path alone
     try (Grid grid = new Grid(dir, Duration.ofSeconds(3), b -> b.trust(TrustPolicy.defaults().withBackupAfter(0)))) {
-      DeviceClient doomed = grid.client("doomed");
+      // the doomed client's unit is held mid-computation, and then the client dies: no abort, no result
+      CountDownLatch computing = new CountDownLatch(1);
+      CountDownLatch proceed = new CountDownLatch(1);
+      DeviceClient doomed = grid.client("doomed", b -> b.runnerWrapper(real -> new HeldRunner(real, computing, proceed)));
       grid.uploadModel("digits-mlp", Files.readAllBytes(Grid.MODELS.resolve("digits-mlp.onnx")));
       String job = grid.submit("{\"model\":\"digits-mlp\",\"records\":[" + firstDigits(20)
           + "],\"unitSize\":20,\"verification\":{\"replicas\":1,\"quorum\":1,\"maxReplicas\":2}}");
-      // the moment the doomed client holds the unit, it dies: no abort, no result
-      Grid.await("the unit to be issued", Duration.ofSeconds(30), () ->
-          !grid.query("SELECT id FROM assignments WHERE job_id = ?", job).isEmpty());
-      doomed.kill();
+      assertTrue(computing.await(30, TimeUnit.SECONDS), "the unit started");
+      doomed.kill(); // its held unit sees the stop and ends; a crashed client sends nothing
       DeviceClient rescuer = grid.client("rescuer");
 
       grid.awaitCompleted(job, JOB_TIMEOUT);
@@ -165,13 +166,15 @@ class GridIntegrationTest {
   void aKilledClientsUnitIsFinishedByABackupReplicaBeforeItsDeadline() throws Exception {
     // nothing is measured yet, so a backup waits a quarter of the 20 s deadline
     try (Grid grid = new Grid(dir, Duration.ofSeconds(20))) {
-      DeviceClient doomed = grid.client("doomed");
+      // the doomed client's unit is held mid-computation, and then the client dies: no abort, no result
+      CountDownLatch computing = new CountDownLatch(1);
+      CountDownLatch proceed = new CountDownLatch(1);
+      DeviceClient doomed = grid.client("doomed", b -> b.runnerWrapper(real -> new HeldRunner(real, computing, proceed)));
       grid.uploadModel("digits-mlp", Files.readAllBytes(Grid.MODELS.resolve("digits-mlp.onnx")));
       String job = grid.submit("{\"model\":\"digits-mlp\",\"records\":[" + firstDigits(20)
           + "],\"unitSize\":20,\"verification\":{\"replicas\":1,\"quorum\":1,\"maxReplicas\":2}}");
-      Grid.await("the unit to be issued", Duration.ofSeconds(30), () ->
-          !grid.query("SELECT id FROM assignments WHERE job_id = ?", job).isEmpty());
-      doomed.kill();
+      assertTrue(computing.await(30, TimeUnit.SECONDS), "the unit started");
+      doomed.kill(); // its held unit sees the stop and ends; a crashed client sends nothing
       DeviceClient rescuer = grid.client("rescuer");
 
       // well before the deadline only a backup replica can finish the job
@@ -253,14 +256,19 @@ class GridIntegrationTest {
     }
   }
 
-  /** The real runner, held at the start of each unit until the test lets it go on. */
+  /** The real runner, held at the start of each unit until the test lets it go on (or it is cancelled). */
   private record HeldRunner(ModelRunner real, CountDownLatch computing, CountDownLatch proceed) implements ModelRunner {
     @Override
     public List<JsonNode> run(LocalModel model, List<JsonNode> records, BooleanSupplier cancelled)
         throws UnitCancelledException, RunnerException {
       computing.countDown();
       try {
-        proceed.await();
+        // like a real runner, it honours cancellation while it waits (a killed client stops it)
+        while (!proceed.await(20, TimeUnit.MILLISECONDS)) {
+          if (cancelled.getAsBoolean()) {
+            throw new UnitCancelledException();
+          }
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new UnitCancelledException();

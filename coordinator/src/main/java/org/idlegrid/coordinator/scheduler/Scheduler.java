@@ -233,7 +233,7 @@ public final class Scheduler {
     if (u.needed() != job.replicas() || u.acceptance() != UnitAcceptance.REPLICATED) {
       return false;
     }
-    return tx.assignmentsOfUnit(u.id()).stream().noneMatch(a -> a.kind() != AssignmentKind.KNOWN_ANSWER
+    return tx.assignmentsToDecide(u.id()).stream().noneMatch(a -> a.kind() != AssignmentKind.KNOWN_ANSWER
         && (a.state() == AssignmentState.ISSUED || a.state() == AssignmentState.RETURNED));
   }
 

@@ -263,6 +263,11 @@ public final class SqliteStore implements Store {
       rs.getString("assignment_id"), rs.getDouble("amount"), LedgerReason.valueOf(rs.getString("reason")),
       instant(rs, "at"));
 
+  /**
+   * How many straggling units a backup search reads at most: past this many that the device may
+   * not take (placement, trust) it gives up until its next idle poll rather than read every one.
+   */
+  static final int BACKUP_SCAN = 512;
   private static final String UNIT_COLUMNS = "u.id, u.job_id, u.idx, u.record_start, u.record_end, u.byte_start, "
       + "u.byte_end, u.state, u.priority, u.job_seq, u.model_id, u.needed, u.canonical, u.quorum, u.acceptance, "
       + "u.hr_class";
@@ -536,9 +541,8 @@ public final class SqliteStore implements Store {
         sql.append("AND u.model_id IN (").append(placeholders(modelIds.size())).append(") ");
         args.addAll(modelIds);
       }
-      // one probe of assignments_by_unit per candidate: same device, same owner, same network
-      sql.append("AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (")
-          .append(placementClash(p, args)).append(")) ");
+      // index probes per candidate: same device, same owner, same network
+      sql.append("AND ").append(placementFree(p, args)).append(' ');
       sql.append("AND (j.homogeneous = 0 OR u.hr_class IS NULL OR u.hr_class = ?) ");
       args.add(p.platformClass() == null ? "" : p.platformClass());
       if (p.needTrustedPeer()) {
@@ -693,54 +697,64 @@ public final class SqliteStore implements Store {
     public Optional<Rows.Unit> backupCandidate(Rows.Placement p, boolean trusted, Instant now, double factor,
         long fallbackMs) {
       List<Object> args = new ArrayList<>();
-      // o: the outstanding replicas of each unit (at most one row per device working: a small scan)
-      StringBuilder sql = new StringBuilder("SELECT " + UNIT_COLUMNS + " FROM units u JOIN jobs j ON j.id = u.job_id "
-          + "JOIN (SELECT unit_id, MIN(issued_at) AS first_at, MAX(issued_at) AS last_at FROM assignments "
-          + "WHERE state = 'ISSUED' AND kind <> 'KNOWN_ANSWER' GROUP BY unit_id) o ON o.unit_id = u.id "
-          + "LEFT JOIN model_costs mc ON mc.model_id = u.model_id "
-          + "WHERE u.state = 'IN_PROGRESS' AND u.needed = 0 AND j.state = 'RUNNING' "
-          + "AND o.last_at <= ? - COALESCE(? * mc.ms_per_record * MAX(1, u.record_end - u.record_start), ?) ");
+      // No unit straggles before the shortest wait of any model: only units whose newest replica
+      // out was issued before that are read, oldest first (units_straggling; at most BACKUP_SCAN
+      // of them, so an idle poll costs the same however many devices are working).
+      double cheapest = one("SELECT MIN(ms_per_record) FROM model_costs", rs -> rs.getDouble(1)).orElse(0.0);
+      long shortestWait = cheapest > 0 ? Math.min(fallbackMs, (long) (factor * cheapest)) : fallbackMs;
+      StringBuilder sql = new StringBuilder("SELECT " + UNIT_COLUMNS + " FROM (SELECT id FROM units "
+          + "INDEXED BY units_straggling WHERE state = 'IN_PROGRESS' AND needed = 0 AND last_issued_at <= ? "
+          + "ORDER BY last_issued_at LIMIT " + BACKUP_SCAN + ") s JOIN units u ON u.id = s.id "
+          + "JOIN jobs j ON j.id = u.job_id LEFT JOIN model_costs mc ON mc.model_id = u.model_id "
+          + "WHERE j.state = 'RUNNING' "
+          + "AND u.last_issued_at <= ? - COALESCE(? * mc.ms_per_record * MAX(1, u.record_end - u.record_start), ?) ");
+      args.add(now.toEpochMilli() - shortestWait);
       args.add(now.toEpochMilli());
       args.add(factor);
       args.add(fallbackMs);
       if (!trusted) {
         sql.append("AND u.acceptance = 'REPLICATED' ");
       }
-      sql.append("AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (")
-          .append(placementClash(p, args)).append(")) AND (j.homogeneous = 0 OR u.hr_class IS NULL OR u.hr_class = ?) ");
+      sql.append("AND ").append(placementFree(p, args))
+          .append(" AND (j.homogeneous = 0 OR u.hr_class IS NULL OR u.hr_class = ?) ");
       args.add(p.platformClass() == null ? "" : p.platformClass());
       if (p.needTrustedPeer()) {
         sql.append("AND EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND a.trusted = 1 "
             + "AND a.kind <> 'KNOWN_ANSWER' AND a.state = 'RETURNED' AND (a.outcome IS NULL OR a.outcome = 'VALID')) ");
       }
-      sql.append("ORDER BY o.first_at LIMIT 1");
+      sql.append("ORDER BY u.last_issued_at LIMIT 1");
       return one(sql.toString(), UNIT, args.toArray());
     }
 
     /**
-     * The placement rule as SQL over an assignment {@code a}: held by this device, its owner or
-     * (when known) its network. Adds the parameters to {@code args} in the fragment's order.
+     * The placement rule as SQL over a candidate unit {@code u}: no assignment of it is held by
+     * this device, its owner or (when known) its network. Three probes, each on its own index
+     * ((device_id, state), (owner_key, unit_id), (network, unit_id)): one probe of the unit's
+     * assignments would read every check on a unit used as a known answer. Adds the parameters to
+     * {@code args} in the fragment's order.
      */
-    private static String placementClash(Rows.Placement p, List<Object> args) {
+    private static String placementFree(Rows.Placement p, List<Object> args) {
       args.add(p.deviceId());
       args.add(p.ownerKey());
+      String free = "NOT EXISTS (SELECT 1 FROM assignments a WHERE a.device_id = ? AND a.unit_id = u.id) "
+          + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.owner_key = ? AND a.unit_id = u.id)";
       if (p.network() == null) {
-        return "a.device_id = ? OR a.owner_key = ?";
+        return free;
       }
       args.add(p.network());
-      return "a.device_id = ? OR a.owner_key = ? OR a.network = ?";
+      return free + " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.network = ? AND a.unit_id = u.id)";
     }
 
     private Optional<Rows.Unit> auditFrom(Rows.Placement p, long fromRowid) {
       List<Object> args = new ArrayList<>();
       args.add(fromRowid);
       args.add(p.platformClass() == null ? "" : p.platformClass());
-      String clash = placementClash(p, args);
+      String free = placementFree(p, args);
       return one("SELECT " + UNIT_COLUMNS + " FROM units u JOIN jobs j ON j.id = u.job_id WHERE u.state = 'VALID' "
           + "AND u.acceptance = 'ON_TRUST' AND u.rowid >= ? AND j.state IN ('RUNNING', 'COMPLETED') "
           + "AND (j.homogeneous = 0 OR u.hr_class = ?) "
-          + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (a.kind = 'AUDIT' OR " + clash
-          + ")) ORDER BY u.rowid LIMIT 1",
+          + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND a.kind = 'AUDIT') AND " + free
+          + " ORDER BY u.rowid LIMIT 1",
           UNIT, args.toArray());
     }
 
@@ -774,11 +788,10 @@ public final class SqliteStore implements Store {
     public Optional<Rows.Unit> suppliedKnownAnswer(Rows.Placement p, String modelId, int skip) {
       List<Object> args = new ArrayList<>();
       args.add(modelId);
-      String clash = placementClash(p, args);
+      String free = placementFree(p, args);
       args.add(skip);
       return one("SELECT " + UNIT_COLUMNS + " FROM known_answers k JOIN units u ON u.id = k.unit_id "
-          + "WHERE k.model_id = ? AND u.state = 'VALID' AND u.canonical IS NOT NULL "
-          + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (" + clash + ")) "
+          + "WHERE k.model_id = ? AND u.state = 'VALID' AND u.canonical IS NOT NULL AND " + free + " "
           + "ORDER BY u.rowid LIMIT 1 OFFSET ?", UNIT, args.toArray());
     }
 
@@ -793,11 +806,10 @@ public final class SqliteStore implements Store {
     public Optional<Rows.Unit> knownAnswerSource(Rows.Placement p, String modelId, int skip) {
       List<Object> args = new ArrayList<>();
       args.add(modelId);
-      String clash = placementClash(p, args);
+      String free = placementFree(p, args);
       args.add(skip);
       return one("SELECT " + UNIT_COLUMNS + " FROM units u WHERE u.model_id = ? AND u.state = 'VALID' "
-          + "AND u.acceptance = 'REPLICATED' AND u.canonical IS NOT NULL "
-          + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND (" + clash + ")) "
+          + "AND u.acceptance = 'REPLICATED' AND u.canonical IS NOT NULL AND " + free + " "
           + "ORDER BY u.rowid DESC LIMIT 1 OFFSET ?", UNIT, args.toArray());
     }
 
@@ -807,6 +819,17 @@ public final class SqliteStore implements Store {
               + "kind, network, trusted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           a.id(), a.unitId(), a.jobId(), a.deviceId(), a.ownerKey(), a.state(), a.outcome(), a.issuedAt(),
           a.deadline(), a.kind() == null ? AssignmentKind.REPLICA : a.kind(), a.network(), a.trusted() ? 1 : 0);
+      if (a.state() == AssignmentState.ISSUED && a.kind() != AssignmentKind.KNOWN_ANSWER) {
+        update("UPDATE units SET last_issued_at = MAX(COALESCE(last_issued_at, 0), ?) WHERE id = ?", a.issuedAt(),
+            a.unitId());
+      }
+    }
+
+    /** units.last_issued_at after one of the unit's replicas stopped being out (not for a check). */
+    private void outstandingChanged(String assignmentId) {
+      update("UPDATE units SET last_issued_at = (SELECT MAX(a.issued_at) FROM assignments a WHERE a.unit_id = units.id "
+          + "AND a.state = 'ISSUED' AND a.kind <> 'KNOWN_ANSWER') "
+          + "WHERE id = (SELECT unit_id FROM assignments WHERE id = ? AND kind <> 'KNOWN_ANSWER')", assignmentId);
     }
 
     @Override
@@ -820,9 +843,26 @@ public final class SqliteStore implements Store {
     }
 
     @Override
+    public List<Rows.Assignment> assignmentsToDecide(String unitId) {
+      // the condition is written as the partial index assignments_deciding's, so that it is used
+      return query("SELECT * FROM assignments INDEXED BY assignments_deciding WHERE unit_id = ? "
+          + "AND (kind <> 'KNOWN_ANSWER' OR outcome IS NULL) ORDER BY issued_at, rowid", ASSIGNMENT, unitId);
+    }
+
+    @Override
+    public List<Rows.Assignment> ungradedResultsOfUnit(String unitId) {
+      return query("SELECT * FROM assignments INDEXED BY assignments_ungraded WHERE unit_id = ? "
+          + "AND state = 'RETURNED' AND outcome IS NULL ORDER BY issued_at, rowid", ASSIGNMENT, unitId);
+    }
+
+    @Override
     public boolean recordResult(String id, String outputsJson, long elapsedMs, Double energyJ, Instant now) {
-      return update("UPDATE assignments SET state = 'RETURNED', outputs = ?, elapsed_ms = ?, energy_j = ?, "
+      boolean done = update("UPDATE assignments SET state = 'RETURNED', outputs = ?, elapsed_ms = ?, energy_j = ?, "
           + "finished_at = ? WHERE id = ? AND state = 'ISSUED'", outputsJson, elapsedMs, energyJ, now, id) == 1;
+      if (done) {
+        outstandingChanged(id);
+      }
+      return done;
     }
 
     @Override
@@ -830,8 +870,12 @@ public final class SqliteStore implements Store {
       if (to == AssignmentState.ISSUED || to == AssignmentState.RETURNED) {
         throw new IllegalArgumentException("endAssignment ends an assignment without a result, not " + to);
       }
-      return update("UPDATE assignments SET state = ?, reason = ?, finished_at = ? WHERE id = ? AND state = 'ISSUED'",
-          to, reason, now, id) == 1;
+      boolean done = update("UPDATE assignments SET state = ?, reason = ?, finished_at = ? WHERE id = ? "
+          + "AND state = 'ISSUED'", to, reason, now, id) == 1;
+      if (done) {
+        outstandingChanged(id);
+      }
+      return done;
     }
 
     @Override

@@ -81,13 +81,16 @@ public final class Transitioner {
       }
       tx.addDeviceCounts(deviceId, 1, 0, 0, 0);
       Rows.Unit unit = tx.unit(a.unitId()).orElseThrow();
-      Rows.Job job = tx.job(a.jobId()).orElseThrow();
-      // live results: returned replicas (not known-answer checks) whose vote was not withdrawn
-      long returned = tx.assignmentsOfUnit(unit.id()).stream()
-          .filter(x -> x.state() == AssignmentState.RETURNED && x.kind() != AssignmentKind.KNOWN_ANSWER
-              && x.outcome() != AssignmentOutcome.WITHDRAWN).count();
-      if (unit.state() == UnitState.IN_PROGRESS && returned >= unit.quorumOr(job.quorum())) {
-        tx.transitionUnit(unit.id(), UnitState.IN_PROGRESS, UnitState.VALIDATING);
+      // a known-answer check never moves its unit (the validator grades it against the canonical)
+      if (a.kind() != AssignmentKind.KNOWN_ANSWER && unit.state() == UnitState.IN_PROGRESS) {
+        Rows.Job job = tx.job(a.jobId()).orElseThrow();
+        // live results: returned replicas (not known-answer checks) whose vote was not withdrawn
+        long returned = tx.assignmentsToDecide(unit.id()).stream()
+            .filter(x -> x.state() == AssignmentState.RETURNED && x.kind() != AssignmentKind.KNOWN_ANSWER
+                && x.outcome() != AssignmentOutcome.WITHDRAWN).count();
+        if (returned >= unit.quorumOr(job.quorum())) {
+          tx.transitionUnit(unit.id(), UnitState.IN_PROGRESS, UnitState.VALIDATING);
+        }
       }
       return new Outcome(null, AssignmentState.RETURNED, unit.id());
     });

@@ -117,7 +117,7 @@ public final class Trust {
       return;
     }
     if (unit.acceptance() == UnitAcceptance.ON_TRUST) {
-      if (tx.assignmentsOfUnit(unit.id()).stream().anyMatch(x -> x.kind() == AssignmentKind.ON_TRUST
+      if (tx.assignmentsToDecide(unit.id()).stream().anyMatch(x -> x.kind() == AssignmentKind.ON_TRUST
           && x.state() == AssignmentState.ISSUED)) {
         return; // a backup replica on trust is still out and completes the unit alone
       }
@@ -232,7 +232,7 @@ public final class Trust {
     if (job.state() != JobState.RUNNING && job.state() != JobState.COMPLETED) {
       return false; // a failed or cancelled job's results are not served; nothing to recompute
     }
-    long remaining = tx.assignmentsOfUnit(unitId).stream()
+    long remaining = tx.assignmentsToDecide(unitId).stream()
         .filter(x -> x.kind() != AssignmentKind.KNOWN_ANSWER && x.outcome() == AssignmentOutcome.VALID).count();
     int needed = neededOrMinusOne >= 0 ? neededOrMinusOne : (int) Math.max(1, job.quorum() - remaining);
     if (!tx.reopenUnit(unitId, needed)) {

@@ -448,6 +448,39 @@ public abstract class StoreConformanceTest {
   }
 
   @Test
+  void gradedKnownAnswerChecksAreLeftOutOfAUnitsDecision() {
+    String m = "sha256:" + "1".repeat(64);
+    model(m);
+    job("j1", m, 0, 1, 2);
+    Rows.Device a = device("a", "owner:ann");
+    Rows.Device b = device("b", "owner:bo");
+    Rows.Device c = device("c", "owner:cy");
+    Rows.Assignment r = issueAs("r", unitRow("j1-u0"), a, null, false, AssignmentKind.REPLICA);
+    store.transaction(tx -> {
+      tx.transitionUnit("j1-u0", UnitState.PENDING, UnitState.VALID);
+      tx.setCanonical("j1-u0", "[{}]");
+      return null;
+    });
+    Rows.Assignment graded = issueAs("k-graded", unitRow("j1-u0"), b, null, false, AssignmentKind.KNOWN_ANSWER);
+    Rows.Assignment open = issueAs("k-open", unitRow("j1-u0"), c, null, false, AssignmentKind.KNOWN_ANSWER);
+    assertTrue(ok(tx -> tx.recordResult(r.id(), "[{}]", 1, null, T0) && tx.gradeAssignment(r.id(),
+        AssignmentOutcome.VALID)));
+    assertTrue(ok(tx -> tx.recordResult(graded.id(), "[{}]", 1, null, T0)
+        && tx.gradeAssignment(graded.id(), AssignmentOutcome.VALID)));
+    assertEquals(List.of("r", "k-graded", "k-open"),
+        store.transaction(tx -> tx.assignmentsOfUnit("j1-u0")).stream().map(Rows.Assignment::id).toList());
+    assertEquals(List.of("r", "k-open"),
+        store.transaction(tx -> tx.assignmentsToDecide("j1-u0")).stream().map(Rows.Assignment::id).toList(),
+        "a graded check changes no decision; a replica always counts, an ungraded check is still to grade");
+    assertTrue(store.transaction(tx -> tx.ungradedResultsOfUnit("j1-u0")).isEmpty(), "k-open is not returned yet");
+    assertTrue(ok(tx -> tx.recordResult(open.id(), "[{}]", 1, null, T0)));
+    assertEquals(List.of("r", "k-open"),
+        store.transaction(tx -> tx.assignmentsToDecide("j1-u0")).stream().map(Rows.Assignment::id).toList());
+    assertEquals(List.of("k-open"),
+        store.transaction(tx -> tx.ungradedResultsOfUnit("j1-u0")).stream().map(Rows.Assignment::id).toList());
+  }
+
+  @Test
   void aHomogeneousUnitIsPinnedToTheClassOfItsFirstReplica() {
     model("sha256:" + "1".repeat(64));
     job("j1", "sha256:" + "1".repeat(64), 0, 1, 2);

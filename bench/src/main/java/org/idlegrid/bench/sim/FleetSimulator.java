@@ -49,12 +49,13 @@ import org.idlegrid.signing.Ed25519;
  * <p>Measured: {@code wrongAccepted} (VALID units whose canonical output is not the truth, counted
  * at the end), {@code replicationFactor} (results returned, re-verifications and known-answer
  * checks included, ÷ units), the same after warm-up (results returned after half the units
- * were valid ÷ the units validated after that), {@code makespanEfficiency} (ideal ÷ actual, the
- * ideal being every unit computed exactly once by the honest devices at full speed for the
- * expected online share of their time: it charges replication, checks, re-verification, idle time
- * and the tail, not the absences themselves), {@code scheduleEfficiency} (the same ideal scaled
- * by the results honest devices returned ÷ units, ÷ actual: how well the schedule used the
- * capacity, verification cost aside; docs/verification.md), devices quarantined. Backup replicas
+ * were valid ÷ the units validated after that), {@code makespanEfficiency} (ideal ÷ actual makespan,
+ * the ideal being the results the honest devices returned — replicas, checks, audits, backups —
+ * packed perfectly onto their capacity: full speed for the expected online share of their time;
+ * it charges idle time, the tail, stragglers and work lost to churn, not the verification work
+ * itself, which {@code replicationFactor} measures), {@code computeEfficiency} (the same ideal with
+ * every unit computed exactly once: it charges verification too, so it cannot exceed about
+ * 1 / replicationFactor; docs/verification.md), devices quarantined. Backup replicas
  * of stragglers are on by default ({@code --backup-after 0} turns them off).
  *
  * <pre>java -jar bench/target/idlegrid-simulator.jar --devices 1000 --units 20000 --cheaters 0.2 --seed 1</pre>
@@ -100,17 +101,17 @@ public final class FleetSimulator {
   /** The outcome; {@link #toJson} is the one line the CLI ends with. */
   public record Result(long wrongAccepted, double replicationFactor, double replicationAfterWarmup,
       double makespanEfficiency, int quarantined, int units, int devices, int cheaters, int cheatersQuarantined,
-      double scheduleEfficiency, long unitsFailed, long results, long knownAnswerChecks, long idleAudits, long churnLosses, long virtualSeconds,
+      double computeEfficiency, long unitsFailed, long results, long knownAnswerChecks, long idleAudits, long churnLosses, long virtualSeconds,
       double wallSeconds, String jobState) {
 
     public String toJson() {
       return String.format(Locale.ROOT, "{\"wrongAccepted\":%d,\"replicationFactor\":%.4f,"
               + "\"replicationAfterWarmup\":%.4f,\"makespanEfficiency\":%.4f,\"quarantined\":%d,\"units\":%d,"
-              + "\"devices\":%d,\"cheaters\":%d,\"cheatersQuarantined\":%d,\"scheduleEfficiency\":%.4f,\"unitsFailed\":%d,\"results\":%d,"
+              + "\"devices\":%d,\"cheaters\":%d,\"cheatersQuarantined\":%d,\"computeEfficiency\":%.4f,\"unitsFailed\":%d,\"results\":%d,"
               + "\"knownAnswerChecks\":%d,\"idleAudits\":%d,\"churnLosses\":%d,\"virtualSeconds\":%d,\"wallSeconds\":%.1f,"
               + "\"jobState\":\"%s\"}",
           wrongAccepted, replicationFactor, replicationAfterWarmup, makespanEfficiency, quarantined, units, devices,
-          cheaters, cheatersQuarantined, scheduleEfficiency, unitsFailed, results, knownAnswerChecks, idleAudits, churnLosses,
+          cheaters, cheatersQuarantined, computeEfficiency, unitsFailed, results, knownAnswerChecks, idleAudits, churnLosses,
           virtualSeconds,
           wallSeconds, jobState);
     }
@@ -515,8 +516,9 @@ public final class FleetSimulator {
     double afterWarmup = warmupResults < 0 || config.units() - warmupValid <= 0 ? Double.NaN
         : (double) (results - warmupResults) / (config.units() - warmupValid);
     JobState state = store.transaction(tx -> tx.job(jobId).orElseThrow().state());
-    return new Result(wrong, (double) results / config.units(), afterWarmup, Math.min(1, ideal / actual), quarantined,
-        config.units(), config.devices(), cheaterCount(), cheatersQuarantined, Math.min(1, scheduled / actual), failed, results, knownAnswers, audits,
+    return new Result(wrong, (double) results / config.units(), afterWarmup, Math.min(1, scheduled / actual),
+        quarantined, config.units(), config.devices(), cheaterCount(), cheatersQuarantined, Math.min(1, ideal / actual),
+        failed, results, knownAnswers, audits,
         churnLosses, clock.elapsed() / 1000, wall, state.name());
   }
 

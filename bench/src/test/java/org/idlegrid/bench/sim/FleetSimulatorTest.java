@@ -73,6 +73,10 @@ class FleetSimulatorTest {
       assertTrue(json.has(field), field);
     }
     assertEquals(200, json.get("units").asInt());
+    // the makespan's ideal is the work the honest devices did, so it can only exceed the ideal of
+    // every unit once (the verification work is replicationFactor's to show, not the makespan's)
+    assertTrue(a.makespanEfficiency() >= a.computeEfficiency(), a.toJson());
+    assertTrue(a.makespanEfficiency() > 0 && a.makespanEfficiency() <= 1, a.toJson());
     assertTrue(!a.toJson().contains("\n"));
   }
 

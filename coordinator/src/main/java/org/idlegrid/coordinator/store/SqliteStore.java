@@ -61,8 +61,18 @@ public final class SqliteStore implements Store {
   private static SqliteStore open(Path file, boolean durable) {
     String url = "jdbc:sqlite:" + file.toAbsolutePath();
     SQLiteConfig config = new SQLiteConfig();
-    config.setJournalMode(SQLiteConfig.JournalMode.WAL);
-    config.setSynchronous(durable ? SQLiteConfig.SynchronousMode.NORMAL : SQLiteConfig.SynchronousMode.OFF);
+    if (durable) {
+      config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+      config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+    } else {
+      // one process, one connection, nothing to survive a crash: a journal in memory, the file
+      // locked for good (no shared-memory index), and a page cache of up to 1 GiB
+      config.setJournalMode(SQLiteConfig.JournalMode.MEMORY);
+      config.setSynchronous(SQLiteConfig.SynchronousMode.OFF);
+      config.setLockingMode(SQLiteConfig.LockingMode.EXCLUSIVE);
+      config.setCacheSize(-1_048_576);
+      config.setTempStore(SQLiteConfig.TempStore.MEMORY);
+    }
     config.enforceForeignKeys(true);
     config.setBusyTimeout(10_000);
     try {

@@ -77,6 +77,22 @@ class BackupReplicaTest {
   }
 
   @Test
+  void aUnitStragglesFromItsOldestReplicaStillOutOnceTheNewerOneReturned() throws Exception {
+    start(TrustPolicy.defaults());
+    f.job(2, 2, 2, 2, 4); // one unit, two replicas, quorum 2
+    Assignment a = f.claim("a");
+    f.clock.advance(Duration.ofSeconds(30));
+    Assignment b = f.claim("b");
+    f.clock.advance(FALLBACK.minusSeconds(31));
+    assertTrue(f.scheduler.claim("c", 1, List.of()).isEmpty(), "b's replica is young: no straggler yet");
+    f.submit("b", b, 1);
+    f.clock.advance(Duration.ofSeconds(1));
+    Assignment backup = f.claim("c");
+    assertEquals(a.unitId(), backup.unitId(),
+        "once b returned, only a is out, issued a full straggle time ago: the unit is backed up at once");
+  }
+
+  @Test
   void aStragglerThatNeverReturnsTimesOutWithoutAskingForAnotherReplica() throws Exception {
     start(TrustPolicy.defaults());
     Rows.Job job = f.job(1, 1, 1, 1, 3); // one unit, one replica

@@ -9,9 +9,11 @@ CREATE INDEX IF NOT EXISTS assignments_owner_unit ON assignments (owner_key, uni
 CREATE INDEX assignments_network_unit ON assignments (network, unit_id) WHERE network IS NOT NULL;
 
 -- A unit used as a known answer collects one KNOWN_ANSWER assignment per check (thousands in a
--- large fleet). Graded checks never change a decision, so the validator and the transitioner
--- read a unit's assignments through this index, which leaves them out.
-CREATE INDEX assignments_deciding ON assignments (unit_id) WHERE kind <> 'KNOWN_ANSWER' OR outcome IS NULL;
+-- large fleet). Only a check returned and not yet graded matters to the unit (it is graded
+-- next); checks still out or already graded never change a decision, so the validator and the
+-- transitioner read a unit's assignments through this index, which leaves them out.
+CREATE INDEX assignments_deciding ON assignments (unit_id)
+  WHERE kind <> 'KNOWN_ANSWER' OR (state = 'RETURNED' AND outcome IS NULL);
 
 -- Backup replicas look for straggling units: IN_PROGRESS, every replica issued (needed 0), and
 -- the newest replica still out issued long enough ago. units.last_issued_at is that time (NULL

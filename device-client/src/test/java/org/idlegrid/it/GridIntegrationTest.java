@@ -210,7 +210,19 @@ class GridIntegrationTest {
       assertTrue(validAtStop < 108, "stopped mid-job");
       grid.startCoordinator();
 
-      JsonNode status = grid.awaitCompleted(job, JOB_TIMEOUT);
+      JsonNode status;
+      try {
+        status = grid.awaitCompleted(job, JOB_TIMEOUT);
+      } catch (AssertionError e) {
+        // for diagnosis: what the units left over hold, and who could still take them
+        System.out.println("unfinished units " + grid.query("SELECT id, state, needed, quorum, acceptance, "
+            + "last_issued_at FROM units WHERE job_id = ? AND state <> 'VALID'", job));
+        System.out.println("their assignments " + grid.query("SELECT a.unit_id, a.device_id, a.state, a.outcome, "
+            + "a.kind, a.issued_at, a.deadline, a.trusted FROM assignments a JOIN units u ON u.id = a.unit_id "
+            + "WHERE u.job_id = ? AND u.state <> 'VALID'", job));
+        System.out.println("devices " + grid.query("SELECT id, state, trust_streak FROM devices"));
+        throw e;
+      }
       assertEquals(108, status.get("units").get("valid").asInt());
       assertEquals(540, status.get("records").get("done").asInt());
       Grid.assertDigitsResults(grid.results(job), 540);

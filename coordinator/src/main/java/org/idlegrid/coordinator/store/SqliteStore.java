@@ -856,13 +856,8 @@ public final class SqliteStore implements Store {
     public List<Rows.Assignment> assignmentsToDecide(String unitId) {
       // the condition is written as the partial index assignments_deciding's, so that it is used
       return query("SELECT * FROM assignments INDEXED BY assignments_deciding WHERE unit_id = ? "
-          + "AND (kind <> 'KNOWN_ANSWER' OR outcome IS NULL) ORDER BY issued_at, rowid", ASSIGNMENT, unitId);
-    }
-
-    @Override
-    public List<Rows.Assignment> ungradedResultsOfUnit(String unitId) {
-      return query("SELECT * FROM assignments INDEXED BY assignments_ungraded WHERE unit_id = ? "
-          + "AND state = 'RETURNED' AND outcome IS NULL ORDER BY issued_at, rowid", ASSIGNMENT, unitId);
+          + "AND (kind <> 'KNOWN_ANSWER' OR (state = 'RETURNED' AND outcome IS NULL)) ORDER BY issued_at, rowid",
+          ASSIGNMENT, unitId);
     }
 
     @Override

@@ -263,14 +263,11 @@ public interface Store extends AutoCloseable {
     List<Rows.Assignment> assignmentsOfUnit(String unitId);
 
     /**
-     * The unit's assignments without its graded known-answer checks (which never change a
-     * decision, and of which a unit used as a known answer collects thousands); same order as
-     * {@link #assignmentsOfUnit}.
+     * The unit's assignments without the known-answer checks on it that are still out or already
+     * graded (they never change a decision, and a unit used as a known answer collects thousands);
+     * returned checks awaiting their grade are included. Same order as {@link #assignmentsOfUnit}.
      */
     List<Rows.Assignment> assignmentsToDecide(String unitId);
-
-    /** The unit's returned results not graded yet (all a decided unit's validation needs); same order. */
-    List<Rows.Assignment> ungradedResultsOfUnit(String unitId);
 
     /** ISSUED → RETURNED with its outputs; false if not ISSUED. */
     boolean recordResult(String id, String outputsJson, long elapsedMs, Double energyJ, Instant now);

@@ -70,10 +70,8 @@ public final class Validator {
       }
       Rows.Job job = tx.job(unit.jobId()).orElseThrow();
       ComparePolicy policy = ComparePolicy.of(Json.read(job.compareJson(), CompareSpec.class));
-      // a decided unit only grades what arrived since (late replicas, checks: a unit used as a
-      // known answer holds thousands of graded checks); an undecided one needs every replica
-      List<Rows.Assignment> all = unit.state() == UnitState.VALID ? tx.ungradedResultsOfUnit(unitId)
-          : tx.assignmentsToDecide(unitId);
+      // without the checks out or graded (a unit used as a known answer holds thousands of them)
+      List<Rows.Assignment> all = tx.assignmentsToDecide(unitId);
       List<Rows.Assignment> checks = new ArrayList<>();
       List<Rows.Assignment> live = new ArrayList<>();
       for (Rows.Assignment a : all) {

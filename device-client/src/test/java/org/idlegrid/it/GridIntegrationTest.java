@@ -138,19 +138,32 @@ class GridIntegrationTest {
     }
   }
 
+  /** A client that died mid-unit, and the one-unit job (20 digits, one replica) it was working on. */
+  private record Doomed(DeviceClient client, String job) {}
+
+  /**
+   * Starts a client whose unit is held mid-computation, submits a one-unit job, and kills the
+   * client once the unit has started: no abort, no result, its assignment simply goes silent.
+   */
+  private static Doomed clientKilledMidUnit(Grid grid) throws Exception {
+    CountDownLatch computing = new CountDownLatch(1);
+    CountDownLatch proceed = new CountDownLatch(1);
+    DeviceClient doomed = grid.client("doomed", b -> b.runnerWrapper(real -> new HeldRunner(real, computing, proceed)));
+    grid.uploadModel("digits-mlp", Files.readAllBytes(Grid.MODELS.resolve("digits-mlp.onnx")));
+    String job = grid.submit("{\"model\":\"digits-mlp\",\"records\":[" + firstDigits(20)
+        + "],\"unitSize\":20,\"verification\":{\"replicas\":1,\"quorum\":1,\"maxReplicas\":2}}");
+    assertTrue(computing.await(30, TimeUnit.SECONDS), "the unit started");
+    doomed.kill(); // its held unit sees the stop and ends; a crashed client sends nothing
+    return new Doomed(doomed, job);
+  }
+
   @Test
   void aClientKilledMidUnitHasItsUnitReissuedToAnotherClientAfterTheDeadline() throws Exception {
     // backup replicas off: this is the deadline path alone
     try (Grid grid = new Grid(dir, Duration.ofSeconds(3), b -> b.trust(TrustPolicy.defaults().withBackupAfter(0)))) {
-      // the doomed client's unit is held mid-computation, and then the client dies: no abort, no result
-      CountDownLatch computing = new CountDownLatch(1);
-      CountDownLatch proceed = new CountDownLatch(1);
-      DeviceClient doomed = grid.client("doomed", b -> b.runnerWrapper(real -> new HeldRunner(real, computing, proceed)));
-      grid.uploadModel("digits-mlp", Files.readAllBytes(Grid.MODELS.resolve("digits-mlp.onnx")));
-      String job = grid.submit("{\"model\":\"digits-mlp\",\"records\":[" + firstDigits(20)
-          + "],\"unitSize\":20,\"verification\":{\"replicas\":1,\"quorum\":1,\"maxReplicas\":2}}");
-      assertTrue(computing.await(30, TimeUnit.SECONDS), "the unit started");
-      doomed.kill(); // its held unit sees the stop and ends; a crashed client sends nothing
+      Doomed lost = clientKilledMidUnit(grid);
+      DeviceClient doomed = lost.client();
+      String job = lost.job();
       DeviceClient rescuer = grid.client("rescuer");
 
       grid.awaitCompleted(job, JOB_TIMEOUT);
@@ -166,15 +179,9 @@ class GridIntegrationTest {
   void aKilledClientsUnitIsFinishedByABackupReplicaBeforeItsDeadline() throws Exception {
     // nothing is measured yet, so a backup waits a quarter of the 20 s deadline
     try (Grid grid = new Grid(dir, Duration.ofSeconds(20))) {
-      // the doomed client's unit is held mid-computation, and then the client dies: no abort, no result
-      CountDownLatch computing = new CountDownLatch(1);
-      CountDownLatch proceed = new CountDownLatch(1);
-      DeviceClient doomed = grid.client("doomed", b -> b.runnerWrapper(real -> new HeldRunner(real, computing, proceed)));
-      grid.uploadModel("digits-mlp", Files.readAllBytes(Grid.MODELS.resolve("digits-mlp.onnx")));
-      String job = grid.submit("{\"model\":\"digits-mlp\",\"records\":[" + firstDigits(20)
-          + "],\"unitSize\":20,\"verification\":{\"replicas\":1,\"quorum\":1,\"maxReplicas\":2}}");
-      assertTrue(computing.await(30, TimeUnit.SECONDS), "the unit started");
-      doomed.kill(); // its held unit sees the stop and ends; a crashed client sends nothing
+      Doomed lost = clientKilledMidUnit(grid);
+      DeviceClient doomed = lost.client();
+      String job = lost.job();
       DeviceClient rescuer = grid.client("rescuer");
 
       // well before the deadline only a backup replica can finish the job

@@ -739,7 +739,7 @@ public final class SqliteStore implements Store {
     /**
      * The placement rule as SQL over a candidate unit {@code u}: no assignment of it is held by
      * this device, its owner or (when known) its network. Three probes, each on its own index
-     * ((device_id, state), (owner_key, unit_id), (network, unit_id)): one probe of the unit's
+     * ((device_id, unit_id), (owner_key, unit_id), (network, unit_id)): one probe of the unit's
      * assignments would read every check on a unit used as a known answer. Adds the parameters to
      * {@code args} in the fragment's order.
      */

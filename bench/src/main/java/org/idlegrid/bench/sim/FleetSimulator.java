@@ -191,6 +191,7 @@ public final class FleetSimulator {
     double pMin = d.pMin();
     boolean audits = d.idleAudits();
     double backupAfter = d.backupAfter();
+    double riskBudget = d.riskBudget();
     int knownAnswers = 0;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
@@ -215,6 +216,7 @@ public final class FleetSimulator {
           case "--pmin" -> pMin = Double.parseDouble(v);
           case "--known-answers" -> knownAnswers = Integer.parseInt(v);
           case "--backup-after" -> backupAfter = Double.parseDouble(v);
+          case "--risk-budget" -> riskBudget = Double.parseDouble(v);
           case "--idle-audits" -> audits = switch (v) {
             case "on" -> true;
             case "off" -> false;
@@ -228,7 +230,7 @@ public final class FleetSimulator {
     }
     TrustPolicy policy = new TrustPolicy(threshold, k, pMin, d.knownAnswerShare(), d.quarantineMinSample(),
         d.quarantineInvalidRate(), d.failureMinSample(), d.quarantineFailureRate(), d.networkPlacement(),
-        d.trustedPeerShare(), audits, backupAfter);
+        d.trustedPeerShare(), audits, backupAfter, riskBudget);
     return new Config(devices, units, cheaters, seed, churn, dir, quiet, policy, knownAnswers);
   }
 
@@ -341,7 +343,8 @@ public final class FleetSimulator {
       clock.set(e.at());
       if (e.device() == null) { // the periodic deadline sweep
         transitioner.sweepDeadlines();
-        wake(WAKE_BATCH);
+        // while the job waits for closing audits every idle device has one to do
+        wake(store.transaction(tx -> tx.verifying(jobId)) ? idle.size() : WAKE_BATCH);
         if (jobFinal(store)) {
           break;
         }

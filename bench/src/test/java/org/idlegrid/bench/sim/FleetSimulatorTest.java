@@ -54,7 +54,7 @@ class FleetSimulatorTest {
   }
 
   @Test
-  void idleDevicesAuditUnitsAcceptedOnTrustWithoutSlowingTheJob() throws Exception {
+  void idleDevicesRunTheClosingAuditsAndHonestDevicesPassThem() throws Exception {
     FleetSimulator.Result on = run(40, 2000, 0, 5);
     assertTrue(on.idleAudits() > 0, on.toJson());
     assertEquals(0, on.wrongAccepted());

@@ -1,35 +1,108 @@
 package org.idlegrid.coordinator.assimilator;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import org.idlegrid.coordinator.store.JobState;
 import org.idlegrid.coordinator.store.Rows;
 import org.idlegrid.coordinator.store.Store;
+import org.idlegrid.coordinator.trust.TrustPolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns validated units into job results, inside the validator's transaction: the canonical
  * outputs are stored with the unit (the results endpoint reads them in unit order, which is
- * input order); the job is COMPLETED when its last unit turns VALID and FAILED as soon as one
- * unit FAILED. The job counter {@code units_valid} is only bumped here, right after the guarded
- * VALIDATING → VALID transition, so it is counted once even across restarts.
+ * input order); the job is FAILED as soon as one unit FAILED, and COMPLETED when its last unit
+ * turns VALID — unless devices holding its results on trust are over the risk budget
+ * ({@link TrustPolicy#riskBudget}): then the job stays RUNNING, marked as verifying, while idle
+ * devices run the closing audits, and {@link #releaseVerified} (run by the periodic sweep)
+ * completes it once none is over the budget, or after {@code maxWait} at the latest. The job
+ * counter {@code units_valid} is only bumped here, right after the guarded VALIDATING → VALID
+ * transition, so it is counted once even across restarts.
  */
 public final class Assimilator {
+  private static final Logger LOG = LoggerFactory.getLogger(Assimilator.class);
   private final Clock clock;
+  private final TrustPolicy policy;
+  private final Duration maxWait;
+  private final Runnable workAvailable;
 
-  public Assimilator(Clock clock) {
+  /**
+   * @param maxWait the longest a job whose units are all valid waits for closing audits (a fleet
+   *     too small or too busy to audit must not hold a job forever)
+   * @param workAvailable called when a job starts waiting for closing audits (idle devices have
+   *     audits to do)
+   */
+  public Assimilator(Clock clock, TrustPolicy policy, Duration maxWait, Runnable workAvailable) {
     this.clock = clock;
+    this.policy = policy;
+    this.maxWait = maxWait;
+    this.workAvailable = workAvailable;
+  }
+
+  private Instant now() {
+    return Instant.ofEpochMilli(clock.millis());
   }
 
   public void unitValid(Store.Tx tx, Rows.Unit unit, String canonicalJson) {
     tx.setCanonical(unit.id(), canonicalJson);
     if (tx.addValidUnit(unit.jobId())) {
-      tx.transitionJob(unit.jobId(), JobState.RUNNING, JobState.COMPLETED, Instant.ofEpochMilli(clock.millis()), null);
+      if (policy.closingAudits() && tx.awaitingClosingAudits(unit.jobId(), policy.riskBudget())) {
+        tx.setVerifyingSince(unit.jobId(), now());
+        workAvailable.run();
+      } else {
+        tx.transitionJob(unit.jobId(), JobState.RUNNING, JobState.COMPLETED, now(), null);
+      }
     }
   }
 
   public void unitFailed(Store.Tx tx, Rows.Unit unit) {
-    tx.transitionJob(unit.jobId(), JobState.RUNNING, JobState.FAILED, Instant.ofEpochMilli(clock.millis()),
+    tx.transitionJob(unit.jobId(), JobState.RUNNING, JobState.FAILED, now(),
         "unit " + unit.idx() + " (records " + unit.recordStart() + ".." + (unit.recordEnd() - 1)
             + ") reached no quorum within maxReplicas");
+  }
+
+  /** An audit of a unit of the job passed: completes the job if it was waiting for nothing else. */
+  public void auditPassed(Store.Tx tx, String jobId) {
+    if (tx.verifying(jobId) && !tx.awaitingClosingAudits(jobId, policy.riskBudget())) {
+      tx.transitionJob(jobId, JobState.RUNNING, JobState.COMPLETED, now(), null);
+    }
+  }
+
+  /**
+   * Completes the verifying jobs whose closing audits are done or whose wait ran out; returns how
+   * many. First writes off the audits that straggle (out longer than a backup replica would wait,
+   * {@link TrustPolicy#backupAfter} × the measured time per unit, or a twelfth of the longest wait
+   * before anything is measured): their holders' risk comes back, so other idle devices audit
+   * other results rather than the job waiting for an auditor that left.
+   */
+  public int releaseVerified(Store store) {
+    Instant now = now();
+    if (policy.closingAudits()) {
+      double factor = policy.backupAfter() > 0 ? policy.backupAfter() : 2;
+      if (store.transaction(tx -> tx.writeOffStragglingAudits(now, factor, maxWait.toMillis() / 12)) > 0) {
+        workAvailable.run();
+      }
+    }
+    int n = 0;
+    for (Map.Entry<String, Instant> e : store.transaction(Store.Tx::jobsVerifying).entrySet()) {
+      String jobId = e.getKey();
+      boolean waitedEnough = !e.getValue().plus(maxWait).isAfter(now);
+      boolean released = store.transaction(tx -> {
+        if (!waitedEnough && tx.awaitingClosingAudits(jobId, policy.riskBudget())) {
+          return false;
+        }
+        return tx.transitionJob(jobId, JobState.RUNNING, JobState.COMPLETED, now, null);
+      });
+      if (released) {
+        n++;
+        if (waitedEnough) {
+          LOG.warn("job {} completed without all its closing audits: waited {}", jobId, maxWait);
+        }
+      }
+    }
+    return n;
   }
 }

@@ -26,8 +26,10 @@ public record Engine(Store store, Scheduler scheduler, Transitioner transitioner
       Duration assignmentTimeout, TrustPolicy policy, RandomGenerator random, Runnable workAvailable) {
     Trust trust = new Trust(policy, random, clock, workAvailable);
     Scheduler scheduler = new Scheduler(store, blobs, key, clock, assignmentTimeout, trust);
-    Transitioner transitioner = new Transitioner(store, clock, trust, workAvailable);
-    Validator validator = new Validator(store, new Assimilator(clock), trust, workAvailable);
+    // a finished job waits for its closing audits at most three assignment timeouts
+    Assimilator assimilator = new Assimilator(clock, policy, assignmentTimeout.multipliedBy(3), workAvailable);
+    Transitioner transitioner = new Transitioner(store, clock, trust, assimilator, workAvailable);
+    Validator validator = new Validator(store, assimilator, trust, workAvailable);
     return new Engine(store, scheduler, transitioner, validator, trust);
   }
 }

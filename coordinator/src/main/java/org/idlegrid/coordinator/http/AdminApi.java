@@ -107,6 +107,8 @@ final class AdminApi {
     trust.put("trusted", d.state() == DeviceState.ACTIVE && policy.trusted(streak));
     trust.put("threshold", policy.trustThreshold());
     trust.put("spotCheckProbability", Math.round(policy.spotCheckProbability(streak) * 10_000) / 10_000.0);
+    trust.put("risk", t == null ? 0.0 : Math.round(t.onTrustRisk() * 10_000) / 10_000.0);
+    trust.put("riskBudget", policy.riskBudget());
     trust.put("trustedSince", t == null || t.trustedSince() == null ? null : t.trustedSince().toString());
     trust.put("lastCheckAt", t == null || t.lastCheckAt() == null ? null : t.lastCheckAt().toString());
     trust.put("lastFailedAt", t == null || t.lastFailedAt() == null ? null : t.lastFailedAt().toString());

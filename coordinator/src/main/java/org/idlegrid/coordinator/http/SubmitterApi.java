@@ -350,7 +350,8 @@ final class SubmitterApi {
         new Verification(job.replicas(), job.quorum(), job.maxReplicas(),
             Json.read(job.compareJson(), CompareSpec.class), job.adaptive()),
         Math.round(factor * 1000) / 1000.0, job.createdAt().toString(),
-        job.finishedAt() == null ? null : job.finishedAt().toString(), job.error());
+        job.finishedAt() == null ? null : job.finishedAt().toString(), job.error(),
+        s.store().transaction(tx -> tx.verifying(job.id())));
   }
 
   Rows.Job visibleJob(Principal p, String id) {

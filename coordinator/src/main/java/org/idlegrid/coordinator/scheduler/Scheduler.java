@@ -65,14 +65,21 @@ import org.idlegrid.signing.Ed25519;
  *       rule an untrusted device backs up only a unit holding a trusted device's result, since
  *       a straggling trusted holder is no cross-check;</li>
  *   <li>idle-time audits: a device that would get nothing (not even a backup) gets a second
- *       replica of a unit accepted on trust (one audit per unit, same placement rules), turning
- *       idle capacity (the tail of a job) into verification.</li>
+ *       replica of a unit accepted on trust (one audit per unit, same placement rules; not while
+ *       the trusted-peer rule asks this device for a trusted peer): the newest unit of the
+ *       riskiest holder ({@link Rows.DeviceTrust#onTrustRisk}) while some holder is over the risk
+ *       budget (the closing audits that a finished job waits for, see {@link TrustPolicy}); with
+ *       the budget off, on a share of idle polls ({@link #IDLE_AUDIT_SHARE}). This turns idle
+ *       capacity (the tail of a job) into verification.</li>
  * </ul>
  * The assignment rows are committed before the records are read and the assignments signed and
  * sent; if sending fails, the assignment simply times out and is reissued.
  */
 public final class Scheduler {
-  /** The share of idle polls answered with an audit: a quarter keeps the energy they cost bounded. */
+  /**
+   * With the risk budget off: the share of idle polls answered with an audit of a unit on trust.
+   * A quarter keeps the energy they cost bounded.
+   */
   static final double IDLE_AUDIT_SHARE = 0.25;
   private final Store store;
   private final BlobStore blobs;
@@ -210,10 +217,13 @@ public final class Scheduler {
           out.add(new Issued(row, backup, model, job.inputBlob()));
         }
       }
-      if (out.isEmpty()) {
-        // nothing to do: the idle device audits a unit accepted on trust instead, picked at random
-        Rows.Unit audit = trust.policy().idleAudits() && trust.nextDouble() < IDLE_AUDIT_SHARE
-            ? tx.auditCandidate(placement, trust.nextDouble()).orElse(null) : null;
+      if (out.isEmpty() && policy.idleAudits() && !placement.needTrustedPeer()) {
+        // nothing to do: the idle device audits a unit accepted on trust instead, the riskiest
+        // holder's newest: the closing audits, while some holder is over the risk budget (only
+        // those: a job waits for the audits of its units that are out); without a budget, on a
+        // share of idle polls
+        Rows.Unit audit = policy.closingAudits() ? tx.auditCandidate(placement, policy.riskBudget()).orElse(null)
+            : trust.nextDouble() < IDLE_AUDIT_SHARE ? tx.auditCandidate(placement, 0).orElse(null) : null;
         if (audit != null) {
           Rows.Job job = jobs.computeIfAbsent(audit.jobId(), id -> tx.job(id).orElseThrow());
           Rows.Model model = models.computeIfAbsent(audit.modelId(), id -> tx.model(id).orElseThrow());

@@ -130,7 +130,8 @@ public final class Rows {
   /**
    * A device's trust and placement data (the V2 columns of devices). {@code streak}: consecutive
    * results verified by comparison; {@code network}: its /24 (IPv4) or /48 (IPv6) prefix, null
-   * when unknown; {@code platformClass}: engines with versions + os/arch.
+   * when unknown; {@code platformClass}: engines with versions + os/arch; {@code onTrustRisk}: how
+   * much of its work rests on trust alone (V5, see TrustPolicy).
    */
   public record DeviceTrust(
       String deviceId,
@@ -143,11 +144,13 @@ public final class Rows {
       long resultsTimedOut,
       String network,
       String engineVersionsJson,
-      String platformClass) {}
+      String platformClass,
+      double onTrustRisk) {}
 
   /**
-   * Where a device stands for placement: a unit is offered only if no assignment of it went to
-   * this device, its owner or (when {@code network} is not null) its network; for homogeneous
+   * Where a device stands for placement: a unit is offered only if no assignment of it that is
+   * out or returned a result went to this device, its owner or (when {@code network} is not null)
+   * its network (for a known-answer check: no assignment of it at all); for homogeneous
    * jobs only if the unit's class is unset or {@code platformClass}; with {@code needTrustedPeer}
    * only units with no assignment yet or one held by a device that was trusted when issued.
    */

@@ -266,7 +266,7 @@ public final class SqliteStore implements Store {
       rs.getString("id"), rs.getInt("trust_streak"), instant(rs, "trusted_since"), instant(rs, "last_check_at"),
       instant(rs, "last_failed_at"), rs.getLong("checks_failed"), rs.getLong("results_errored"),
       rs.getLong("results_timed_out"), rs.getString("network"), rs.getString("engine_versions"),
-      rs.getString("platform_class"));
+      rs.getString("platform_class"), rs.getDouble("on_trust_risk"));
 
   private static final RowMapper<Rows.LedgerEntry> LEDGER = rs -> new Rows.LedgerEntry(
       rs.getLong("seq"), rs.getString("device_id"), rs.getString("owner_key"), rs.getString("unit_id"),
@@ -278,6 +278,16 @@ public final class SqliteStore implements Store {
    * not take (placement, trust) it gives up until its next idle poll rather than read every one.
    */
   static final int BACKUP_SCAN = 512;
+  /** How many of the riskiest holders an audit search tries before it gives up (placement). */
+  static final int AUDIT_HOLDERS = 8;
+  /**
+   * An assignment {@code x} that audits its unit: out and not written off, or returned. A unit
+   * whose audit was lost or written off may be audited again.
+   */
+  private static final String AUDITED = "x.kind = 'AUDIT' AND ((x.state = 'ISSUED' AND x.written_off = 0) "
+      + "OR x.state = 'RETURNED')";
+  /** A risk halved; below 1e-9 it is 0, so that devices_risk holds only devices with some risk. */
+  private static final String HALVED = "CASE WHEN on_trust_risk / 2 < 1e-9 THEN 0 ELSE on_trust_risk / 2 END";
   private static final String UNIT_COLUMNS = "u.id, u.job_id, u.idx, u.record_start, u.record_end, u.byte_start, "
       + "u.byte_end, u.state, u.priority, u.job_seq, u.model_id, u.needed, u.canonical, u.quorum, u.acceptance, "
       + "u.hr_class";
@@ -601,7 +611,81 @@ public final class SqliteStore implements Store {
     @Override
     public void trustReset(String id, Instant now) {
       update("UPDATE devices SET trust_streak = 0, trusted_since = NULL, last_check_at = ?, last_failed_at = ?, "
-          + "checks_failed = checks_failed + 1 WHERE id = ?", now, now, id);
+          + "checks_failed = checks_failed + 1, on_trust_risk = 0 WHERE id = ?", now, now, id);
+    }
+
+    @Override
+    public void onTrustAccepted(String deviceId) {
+      update("UPDATE devices SET on_trust_risk = on_trust_risk + 1 WHERE id = ?", deviceId);
+    }
+
+    @Override
+    public void halveRisk(String deviceId) {
+      update("UPDATE devices SET on_trust_risk = " + HALVED + " WHERE id = ? AND on_trust_risk > 0", deviceId);
+    }
+
+    @Override
+    public boolean awaitingClosingAudits(String jobId, double riskBudget) {
+      // from the risky devices (few, once the closing audits are under way) to their votes
+      return one("SELECT 1 FROM devices d INDEXED BY devices_risk "
+          + "JOIN assignments a INDEXED BY assignments_votes ON a.device_id = d.id AND a.outcome = 'VALID' "
+          + "JOIN units u ON u.id = a.unit_id WHERE d.on_trust_risk > 0 AND d.on_trust_risk > ? "
+          + "AND d.state = 'ACTIVE' AND a.job_id = ? AND a.kind = 'ON_TRUST' AND u.state = 'VALID' "
+          + "AND u.acceptance = 'ON_TRUST' "
+          + "AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.unit_id = u.id AND " + AUDITED + ") LIMIT 1",
+          rs -> true, riskBudget, jobId).isPresent()
+          // an audit of one of its units still out (its holder's risk was halved in advance)
+          || one("SELECT 1 FROM assignments INDEXED BY assignments_audits_out WHERE state = 'ISSUED' "
+              + "AND kind = 'AUDIT' AND written_off = 0 AND job_id = ? LIMIT 1", rs -> true, jobId).isPresent();
+    }
+
+    @Override
+    public int writeOffStragglingAudits(Instant now, double factor, long fallbackMs) {
+      List<String> ids = query("SELECT a.id FROM assignments a INDEXED BY assignments_audits_out "
+          + "JOIN units u ON u.id = a.unit_id LEFT JOIN model_costs mc ON mc.model_id = u.model_id "
+          + "WHERE a.state = 'ISSUED' AND a.kind = 'AUDIT' AND a.written_off = 0 "
+          + "AND a.issued_at <= ? - COALESCE(? * mc.ms_per_record * MAX(1, u.record_end - u.record_start), ?)",
+          rs -> rs.getString(1), now.toEpochMilli(), factor, fallbackMs);
+      int n = 0;
+      for (String id : ids) {
+        if (update("UPDATE assignments SET written_off = 1 WHERE id = ? AND state = 'ISSUED' AND written_off = 0",
+            id) == 1) {
+          update("UPDATE devices SET on_trust_risk = on_trust_risk * 2 WHERE id IN (SELECT h.device_id "
+              + "FROM assignments x JOIN assignments h ON h.unit_id = x.unit_id WHERE x.id = ? "
+              + "AND h.kind = 'ON_TRUST' AND h.outcome = 'VALID')", id);
+          n++;
+        }
+      }
+      return n;
+    }
+
+    @Override
+    public void auditPassed(String auditId, String holderId) {
+      // the holder's risk was halved when the audit was issued, unless it was written off since
+      update("UPDATE devices SET on_trust_risk = " + HALVED + " WHERE id = ? AND on_trust_risk > 0 "
+          + "AND EXISTS (SELECT 1 FROM assignments WHERE id = ? AND written_off = 1)", holderId, auditId);
+    }
+
+    @Override
+    public boolean verifying(String jobId) {
+      return one("SELECT 1 FROM jobs WHERE id = ? AND state = 'RUNNING' AND verifying_since IS NOT NULL "
+          + "AND units_valid >= units_total", rs -> true, jobId).isPresent();
+    }
+
+    @Override
+    public void setVerifyingSince(String jobId, Instant now) {
+      update("UPDATE jobs SET verifying_since = ? WHERE id = ? AND state = 'RUNNING'", now, jobId);
+    }
+
+    @Override
+    public Map<String, Instant> jobsVerifying() {
+      Map<String, Instant> out = new java.util.LinkedHashMap<>();
+      for (Object[] row : query("SELECT id, verifying_since FROM jobs WHERE verifying_since IS NOT NULL "
+          + "AND state = 'RUNNING' AND units_valid >= units_total ORDER BY verifying_since",
+          rs -> new Object[] {rs.getString(1), Instant.ofEpochMilli(rs.getLong(2))})) {
+        out.put((String) row[0], (Instant) row[1]);
+      }
+      return out;
     }
 
     @Override
@@ -696,11 +780,28 @@ public final class SqliteStore implements Store {
     }
 
     @Override
-    public Optional<Rows.Unit> auditCandidate(Rows.Placement p, double pivot) {
-      long max = one("SELECT COALESCE(MAX(rowid), 0) FROM units", rs -> rs.getLong(1)).orElse(0L);
-      long from = (long) (Math.max(0, Math.min(1, pivot)) * max);
-      Optional<Rows.Unit> found = auditFrom(p, from);
-      return found.isPresent() || from == 0 ? found : auditFrom(p, 0);
+    public Optional<Rows.Unit> auditCandidate(Rows.Placement p, double minRisk) {
+      // riskiest first, from the devices with any risk at all (devices_risk)
+      List<String> holders = query("SELECT id FROM devices INDEXED BY devices_risk WHERE on_trust_risk > 0 "
+              + "AND on_trust_risk > ? AND id <> ? ORDER BY on_trust_risk DESC, id LIMIT " + AUDIT_HOLDERS,
+          rs -> rs.getString(1), minRisk, p.deviceId());
+      for (String holder : holders) {
+        List<Object> args = new ArrayList<>();
+        args.add(holder);
+        args.add(p.platformClass() == null ? "" : p.platformClass());
+        String free = placementFree(p, args);
+        Optional<Rows.Unit> unit = one("SELECT " + UNIT_COLUMNS + " FROM assignments h INDEXED BY assignments_votes "
+            + "JOIN units u ON u.id = h.unit_id JOIN jobs j ON j.id = u.job_id "
+            + "WHERE h.device_id = ? AND h.outcome = 'VALID' AND h.kind = 'ON_TRUST' AND u.state = 'VALID' "
+            + "AND u.acceptance = 'ON_TRUST' AND j.state IN ('RUNNING', 'COMPLETED') "
+            + "AND (j.homogeneous = 0 OR u.hr_class = ?) "
+            + "AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.unit_id = u.id AND " + AUDITED + ") AND " + free
+            + " ORDER BY h.finished_at DESC, h.rowid DESC LIMIT 1", UNIT, args.toArray());
+        if (unit.isPresent()) {
+          return unit;
+        }
+      }
+      return Optional.empty();
     }
 
     @Override
@@ -737,35 +838,41 @@ public final class SqliteStore implements Store {
     }
 
     /**
-     * The placement rule as SQL over a candidate unit {@code u}: no assignment of it is held by
-     * this device, its owner or (when known) its network. Three probes, each on its own index
-     * ((device_id, unit_id), (owner_key, unit_id), (network, unit_id)): one probe of the unit's
-     * assignments would read every check on a unit used as a known answer. Adds the parameters to
-     * {@code args} in the fragment's order.
+     * The placement rule as SQL over a candidate unit {@code u}, for work: no assignment of it
+     * that is out or returned a result is held by this device, its owner or (when known) its
+     * network. An assignment that ended without a result (timed out, aborted, errored) leaves no
+     * vote behind, so it does not bar its device: in a small fleet, a unit whose replicas were
+     * lost on every device the rule allows would otherwise never be finished.
      */
     private static String placementFree(Rows.Placement p, List<Object> args) {
+      return placementFree(p, args, "a.state IN ('ISSUED', 'RETURNED') AND ");
+    }
+
+    /**
+     * The placement rule for a known-answer check: no assignment of it at all, whatever became
+     * of it, is held by this device, its owner or its network (a device that was once sent the
+     * unit could recognise the check).
+     */
+    private static String neverHeld(Rows.Placement p, List<Object> args) {
+      return placementFree(p, args, "");
+    }
+
+    /**
+     * Three probes, each on its own index ((device_id, unit_id), (owner_key, unit_id), (network,
+     * unit_id)): one probe of the unit's assignments would read every check on a unit used as a
+     * known answer. Adds the parameters to {@code args} in the fragment's order.
+     */
+    private static String placementFree(Rows.Placement p, List<Object> args, String which) {
       args.add(p.deviceId());
       args.add(p.ownerKey());
-      String free = "NOT EXISTS (SELECT 1 FROM assignments a WHERE a.device_id = ? AND a.unit_id = u.id) "
-          + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.owner_key = ? AND a.unit_id = u.id)";
+      String free = "NOT EXISTS (SELECT 1 FROM assignments a WHERE " + which + "a.device_id = ? AND a.unit_id = u.id) "
+          + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE " + which + "a.owner_key = ? AND a.unit_id = u.id)";
       if (p.network() == null) {
         return free;
       }
       args.add(p.network());
-      return free + " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.network = ? AND a.unit_id = u.id)";
-    }
-
-    private Optional<Rows.Unit> auditFrom(Rows.Placement p, long fromRowid) {
-      List<Object> args = new ArrayList<>();
-      args.add(fromRowid);
-      args.add(p.platformClass() == null ? "" : p.platformClass());
-      String free = placementFree(p, args);
-      return one("SELECT " + UNIT_COLUMNS + " FROM units u JOIN jobs j ON j.id = u.job_id WHERE u.state = 'VALID' "
-          + "AND u.acceptance = 'ON_TRUST' AND u.rowid >= ? AND j.state IN ('RUNNING', 'COMPLETED') "
-          + "AND (j.homogeneous = 0 OR u.hr_class = ?) "
-          + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.unit_id = u.id AND a.kind = 'AUDIT') AND " + free
-          + " ORDER BY u.rowid LIMIT 1",
-          UNIT, args.toArray());
+      return free + " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE " + which
+          + "a.network = ? AND a.unit_id = u.id)";
     }
 
     // ---------------------------------------------------------------- V3: supplied known answers
@@ -798,7 +905,7 @@ public final class SqliteStore implements Store {
     public Optional<Rows.Unit> suppliedKnownAnswer(Rows.Placement p, String modelId, int skip) {
       List<Object> args = new ArrayList<>();
       args.add(modelId);
-      String free = placementFree(p, args);
+      String free = neverHeld(p, args);
       args.add(skip);
       return one("SELECT " + UNIT_COLUMNS + " FROM known_answers k JOIN units u ON u.id = k.unit_id "
           + "WHERE k.model_id = ? AND u.state = 'VALID' AND u.canonical IS NOT NULL AND " + free + " "
@@ -816,7 +923,7 @@ public final class SqliteStore implements Store {
     public Optional<Rows.Unit> knownAnswerSource(Rows.Placement p, String modelId, int skip) {
       List<Object> args = new ArrayList<>();
       args.add(modelId);
-      String free = placementFree(p, args);
+      String free = neverHeld(p, args);
       args.add(skip);
       return one("SELECT " + UNIT_COLUMNS + " FROM units u WHERE u.model_id = ? AND u.state = 'VALID' "
           + "AND u.acceptance = 'REPLICATED' AND u.canonical IS NOT NULL AND " + free + " "
@@ -832,6 +939,13 @@ public final class SqliteStore implements Store {
       if (a.state() == AssignmentState.ISSUED && a.kind() != AssignmentKind.KNOWN_ANSWER) {
         update("UPDATE units SET last_issued_at = MAX(COALESCE(last_issued_at, 0), ?) WHERE id = ?", a.issuedAt(),
             a.unitId());
+      }
+      if (a.kind() == AssignmentKind.AUDIT) {
+        // the holder's risk is halved as if the audit will pass (V5), so that idle devices spread
+        // their audits over the risky devices; a lost audit doubles it back (endAssignment)
+        update("UPDATE devices SET on_trust_risk = " + HALVED + " WHERE on_trust_risk > 0 "
+            + "AND id IN (SELECT device_id FROM assignments WHERE unit_id = ? AND kind = 'ON_TRUST' "
+            + "AND outcome = 'VALID')", a.unitId());
       }
     }
 
@@ -879,6 +993,11 @@ public final class SqliteStore implements Store {
           + "AND state = 'ISSUED'", to, reason, now, id) == 1;
       if (done) {
         outstandingChanged(id);
+        // an audit lost: its holder's risk was halved in advance (insertAssignment), doubled back
+        // (unless it was written off already)
+        update("UPDATE devices SET on_trust_risk = on_trust_risk * 2 WHERE id IN (SELECT h.device_id "
+            + "FROM assignments x JOIN assignments h ON h.unit_id = x.unit_id WHERE x.id = ? AND x.kind = 'AUDIT' "
+            + "AND x.written_off = 0 AND h.kind = 'ON_TRUST' AND h.outcome = 'VALID')", id);
       }
       return done;
     }

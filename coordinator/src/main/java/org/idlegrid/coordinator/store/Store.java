@@ -2,6 +2,7 @@ package org.idlegrid.coordinator.store;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -18,8 +19,9 @@ import java.util.function.Function;
  *   <li>{@link Tx#takeReplicaSlot} never lets {@code needed} go below zero, so a unit is never
  *       issued more replicas than it asked for;</li>
  *   <li>{@link Tx#dispatchCandidates} never offers a unit the device, another device of the
- *       same owner, or (when known) a device of the same network already holds (or held) an
- *       assignment for;</li>
+ *       same owner, or (when known) a device of the same network holds an assignment for that is
+ *       out or returned a result (one that ended without a result leaves no vote and bars
+ *       nobody); a known-answer check only ever goes to a device that was never sent the unit;</li>
  *   <li>{@link Tx#reopenUnit} and {@link Tx#regradeAssignment} are conditional too, so a
  *       re-verification is applied once.</li>
  * </ul>
@@ -79,8 +81,51 @@ public interface Store extends AutoCloseable {
      */
     void trustPassed(String id, Instant now, int threshold);
 
-    /** A failed check: streak 0, no longer trusted, one more failed check. */
+    /**
+     * A failed check: streak 0, no longer trusted, one more failed check, risk 0 (the conviction
+     * that follows withdraws every vote).
+     */
     void trustReset(String id, Instant now);
+
+    /**
+     * The device's result was accepted on trust (quorum 1): risk + 1. The store itself halves the
+     * holder's risk when an audit of a unit on trust is issued ({@link #insertAssignment}) and
+     * doubles it back when that audit ends without a result ({@link #endAssignment}).
+     */
+    void onTrustAccepted(String deviceId);
+
+    /** The device passed a check: its risk is halved. */
+    void halveRisk(String deviceId);
+
+    /**
+     * Is job {@code jobId} waiting for closing audits: does an ACTIVE device whose risk is over
+     * {@code riskBudget} hold a result of it accepted on trust and not audited yet, or is an
+     * audit of one of its units still out (and not written off)?
+     */
+    boolean awaitingClosingAudits(String jobId, double riskBudget);
+
+    /**
+     * Writes off the audits out that straggle (issued at least {@code factor} × the model's
+     * measured time per unit before {@code now}, {@code fallbackMs} where nothing was measured):
+     * each holder gets back the risk halved in advance, and no job waits for them any more.
+     * Returns how many.
+     */
+    int writeOffStragglingAudits(Instant now, double factor, long fallbackMs);
+
+    /**
+     * Audit {@code auditId} of a result of {@code holderId} passed: the holder's risk is halved
+     * if the audit had been written off (otherwise that was done when it was issued).
+     */
+    void auditPassed(String auditId, String holderId);
+
+    /** Is the job RUNNING, all its units VALID, waiting for closing audits? */
+    boolean verifying(String jobId);
+
+    /** Marks a RUNNING job whose units are all VALID as waiting for closing audits since {@code now}. */
+    void setVerifyingSince(String jobId, Instant now);
+
+    /** RUNNING jobs waiting for closing audits: id → since when. */
+    Map<String, Instant> jobsVerifying();
 
     void addDeviceFailures(String id, int errored, int timedOut);
 
@@ -193,11 +238,15 @@ public interface Store extends AutoCloseable {
     Optional<Rows.Unit> knownAnswerSource(Rows.Placement placement, String modelId, int skip);
 
     /**
-     * A VALID unit accepted on trust, of a RUNNING or COMPLETED job, not yet audited, that this
-     * device, its owner and its network never held: the first at or after {@code pivot} (a
-     * fraction in [0, 1) of the units table, so that a random pivot samples uniformly), wrapping.
+     * A unit to audit: a VALID unit accepted on trust, of a RUNNING or COMPLETED job, with no
+     * audit out (not written off) or returned, that this device, its owner and its network do not
+     * hold (placement, as for work), of a homogeneous job only
+     * when the device is of the unit's class. It is the newest such unit of the riskiest holder:
+     * the device whose risk ({@link Rows.DeviceTrust#onTrustRisk}) is highest and above
+     * {@code minRisk}; the next riskiest holders are tried (a few) when the device may audit none
+     * of the first one's units.
      */
-    Optional<Rows.Unit> auditCandidate(Rows.Placement placement, double pivot);
+    Optional<Rows.Unit> auditCandidate(Rows.Placement placement, double minRisk);
 
     /**
      * A straggling unit for a backup replica: IN_PROGRESS with all its replicas out
@@ -243,7 +292,8 @@ public interface Store extends AutoCloseable {
 
     /**
      * Units that need a replica, of QUEUED or RUNNING jobs, that neither this device nor a
-     * device of {@code ownerKey} holds an assignment for: highest priority first, then oldest
+     * device of {@code ownerKey} holds an assignment for that is out or returned a result
+     * (an assignment that timed out, was aborted or errored bars nobody): highest priority first, then oldest
      * job, then unit index. With {@code modelIds} non-null only units of those models.
      */
     default List<Rows.Unit> dispatchCandidates(String deviceId, String ownerKey, List<String> modelIds, int limit) {

@@ -3,6 +3,7 @@ package org.idlegrid.coordinator.transitioner;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import org.idlegrid.coordinator.assimilator.Assimilator;
 import org.idlegrid.coordinator.store.AssignmentKind;
 import org.idlegrid.coordinator.store.AssignmentOutcome;
 import org.idlegrid.coordinator.store.AssignmentState;
@@ -25,6 +26,8 @@ import org.idlegrid.coordinator.trust.Trust;
  *       once;</li>
  *   <li>the job is cancelled or the device banned: its ISSUED assignments → ABORTED.</li>
  * </ul>
+ * The deadline sweep also completes the jobs whose closing audits are done
+ * ({@link Assimilator#releaseVerified}).
  * A new replica slot is only added while the unit still needs results (IN_PROGRESS or
  * VALIDATING); a unit accepted on trust whose only replica is lost becomes ordinary replicated
  * work again ({@link Trust#replicaLost}). Errors and timeouts count against the device and may
@@ -34,12 +37,14 @@ public final class Transitioner {
   private final Store store;
   private final Clock clock;
   private final Trust trust;
+  private final Assimilator assimilator;
   private final Runnable workAvailable;
 
-  public Transitioner(Store store, Clock clock, Trust trust, Runnable workAvailable) {
+  public Transitioner(Store store, Clock clock, Trust trust, Assimilator assimilator, Runnable workAvailable) {
     this.store = store;
     this.clock = clock;
     this.trust = trust;
+    this.assimilator = assimilator;
     this.workAvailable = workAvailable;
   }
 
@@ -144,6 +149,7 @@ public final class Transitioner {
     if (total > 0) {
       workAvailable.run();
     }
+    assimilator.releaseVerified(store);
     return total;
   }
 

@@ -131,9 +131,20 @@ public final class Trust {
 
   // ------------------------------------------------------------------ verdicts
 
-  /** A result agreed with at least one other device's (or a known answer). */
+  /** A result agreed with at least one other device's (or a known answer): streak + 1, risk halved. */
   public void passed(Store.Tx tx, String deviceId) {
     tx.trustPassed(deviceId, now(), policy.trustThreshold());
+    tx.halveRisk(deviceId);
+  }
+
+  /**
+   * Audit {@code auditId} agreed with the device's result on trust: streak + 1; its risk was
+   * halved already when the audit was issued ({@link Store.Tx#insertAssignment}), or is halved
+   * now if the audit had been written off as a straggler.
+   */
+  public void passedAudit(Store.Tx tx, String auditId, String holderId) {
+    tx.trustPassed(holderId, now(), policy.trustThreshold());
+    tx.auditPassed(auditId, holderId);
   }
 
   /** A result was judged INVALID (by a quorum, a spot check or a known answer): reset, convict, maybe quarantine. */

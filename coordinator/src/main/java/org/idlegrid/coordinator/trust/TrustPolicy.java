@@ -10,6 +10,18 @@ package org.idlegrid.coordinator.trust;
  * to the floor {@code pMin}. A check is a second replica or, with probability
  * {@code knownAnswerShare}, a known-answer unit. docs/verification.md explains the choice.
  *
+ * <p>Risk and closing audits: the draw checks a device in proportion to the units it takes, so
+ * every device ends a job with its last ~1/p results unchecked, and a device that turned bad
+ * after a long honest streak is caught only by the checks since it turned. Each device carries
+ * a <em>risk</em>: the sum, over its results accepted on trust, of 2^-(checks it passed after
+ * that result) (+1 per result on trust, halved per passed check). For a device that started
+ * cheating on half its units at any moment, the chance that it passed every check since is
+ * 2^-(checks since), so the risk bounds the number of results on trust it could be holding
+ * wrongly, discounted by that chance. A job whose units are all valid completes only once no
+ * device holding its results on trust is over {@code riskBudget}: idle devices audit the
+ * riskiest devices' newest results first (the closing audits); a device needs about
+ * {@code log2(risk / riskBudget)} of them.
+ *
  * @param trustThreshold consecutive verified results before single-replica work (default 10)
  * @param k how fast the spot-check probability falls with the streak (default 2)
  * @param pMin the floor of the spot-check probability (default 0.05)
@@ -21,10 +33,14 @@ package org.idlegrid.coordinator.trust;
  * @param networkPlacement replicas of a unit never share a /24 (IPv4) or /48 (IPv6) network (default true)
  * @param trustedPeerShare when at least this share of active devices is trusted, an untrusted
  *     device's result is only ever cross-checked by a trusted one (default 0.2; 0 disables)
- * @param idleAudits a device with nothing to do audits a random unit accepted on trust (default true)
+ * @param idleAudits a device with nothing to do audits a unit accepted on trust: the closing audits
+ *     (or, without a risk budget, a random one on a share of idle polls; default true)
  * @param backupAfter a device with nothing to do gets a backup replica of a unit whose outstanding
  *     replicas were all issued more than {@code backupAfter} × the model's measured time per unit
  *     ago (speculative execution, as in MapReduce; default 2; 0 turns backups off)
+ * @param riskBudget the risk above which a device's results on trust hold a job back for closing
+ *     audits, and above which idle devices audit (default 1/32; 0, or idleAudits off, turns closing
+ *     audits off)
  */
 public record TrustPolicy(
     int trustThreshold,
@@ -38,7 +54,19 @@ public record TrustPolicy(
     boolean networkPlacement,
     double trustedPeerShare,
     boolean idleAudits,
-    double backupAfter) {
+    double backupAfter,
+    double riskBudget) {
+
+  /** The default risk budget: 1/32 (docs/verification.md, "Risk and closing audits"). */
+  public static final double DEFAULT_RISK_BUDGET = 1.0 / 32;
+
+  /** Without a risk budget given: {@link #DEFAULT_RISK_BUDGET}. */
+  public TrustPolicy(int trustThreshold, double k, double pMin, double knownAnswerShare, int quarantineMinSample,
+      double quarantineInvalidRate, int failureMinSample, double quarantineFailureRate, boolean networkPlacement,
+      double trustedPeerShare, boolean idleAudits, double backupAfter) {
+    this(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate, failureMinSample,
+        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, DEFAULT_RISK_BUDGET);
+  }
 
   /** Without backups given: after 2 × the measured time per unit. */
   public TrustPolicy(int trustThreshold, double k, double pMin, double knownAnswerShare, int quarantineMinSample,
@@ -70,40 +98,57 @@ public record TrustPolicy(
     require(trustedPeerShare >= 0 && trustedPeerShare <= 1, "trustedPeerShare must be in [0, 1], got " + trustedPeerShare);
     require(backupAfter == 0 || (backupAfter >= 1 && Double.isFinite(backupAfter)),
         "backupAfter must be 0 (off) or at least 1 (times the measured time per unit), got " + backupAfter);
+    require(riskBudget >= 0 && Double.isFinite(riskBudget),
+        "riskBudget must be 0 (off) or a positive number of results, got " + riskBudget);
   }
 
   public static TrustPolicy defaults() {
-    return new TrustPolicy(10, 2, 0.05, 0.5, 4, 0.5, 20, 0.8, true, 0.2, true, 2.0);
+    return new TrustPolicy(10, 2, 0.05, 0.5, 4, 0.5, 20, 0.8, true, 0.2, true, 2.0, DEFAULT_RISK_BUDGET);
   }
 
   public TrustPolicy withTrustThreshold(int n) {
     return new TrustPolicy(n, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate, failureMinSample,
-        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter);
+        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, riskBudget);
   }
 
   public TrustPolicy withNetworkPlacement(boolean on) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, on, trustedPeerShare, idleAudits, backupAfter);
+        failureMinSample, quarantineFailureRate, on, trustedPeerShare, idleAudits, backupAfter, riskBudget);
   }
 
   public TrustPolicy withKnownAnswerShare(double share) {
     return new TrustPolicy(trustThreshold, k, pMin, share, quarantineMinSample, quarantineInvalidRate, failureMinSample,
-        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter);
+        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, riskBudget);
   }
 
   public TrustPolicy withTrustedPeerShare(double share) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, networkPlacement, share, idleAudits, backupAfter);
+        failureMinSample, quarantineFailureRate, networkPlacement, share, idleAudits, backupAfter, riskBudget);
   }
 
   public TrustPolicy withIdleAudits(boolean on) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, on, backupAfter);
+        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, on, backupAfter, riskBudget);
   }
 
   public TrustPolicy withBackupAfter(double factor) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, factor);
+        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, factor, riskBudget);
+  }
+
+  public TrustPolicy withRiskBudget(double budget) {
+    return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
+        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, budget);
+  }
+
+  /** Are there closing audits (idle-time audits on and a risk budget)? */
+  public boolean closingAudits() {
+    return idleAudits && riskBudget > 0;
+  }
+
+  /** Is a device with this risk over the budget (so that its results on trust need closing audits)? */
+  public boolean overRiskBudget(double risk) {
+    return riskBudget > 0 && risk > riskBudget;
   }
 
   public boolean trusted(int streak) {

@@ -218,6 +218,8 @@ public final class Validator {
         tx.addDeviceCounts(a.deviceId(), 0, 1, 0, Math.max(0, amount));
         if (compared) {
           trust.passed(tx, a.deviceId());
+        } else {
+          tx.onTrustAccepted(a.deviceId()); // quorum 1: accepted on trust, risk + 1
         }
       } else {
         tx.addDeviceCounts(a.deviceId(), 0, 0, 1, 0);
@@ -293,8 +295,15 @@ public final class Validator {
             tx.addDeviceCounts(a.deviceId(), 0, 1, 0, Math.max(0, amount));
             trust.passed(tx, a.deviceId());
             returned.stream().filter(x -> x.kind() == AssignmentKind.ON_TRUST
-                && x.outcome() == AssignmentOutcome.VALID).forEach(x -> trust.passed(tx, x.deviceId()));
+                && x.outcome() == AssignmentOutcome.VALID).forEach(x -> {
+                  if (a.kind() == AssignmentKind.AUDIT) {
+                    trust.passedAudit(tx, a.id(), x.deviceId());
+                  } else {
+                    trust.passed(tx, x.deviceId());
+                  }
+                });
             tx.setUnitAcceptance(unit.id(), null, UnitAcceptance.REPLICATED);
+            assimilator.auditPassed(tx, unit.jobId());
           }
         } else {
           trust.auditDisagreed(tx, unit.id()); // the audit stays ungraded: a vote in the decision to come

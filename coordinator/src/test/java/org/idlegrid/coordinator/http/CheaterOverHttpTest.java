@@ -85,6 +85,8 @@ class CheaterOverHttpTest extends HttpTestBase {
             wrongSent++;
             if (validUnits(alice, jobId) > before) {
               acceptedOnTrustWhileCheating++;
+              JsonNode trust = device(cheater).get("trust");
+              assertTrue(trust.get("risk").asDouble() >= 1, "a result on trust adds 1: " + trust);
             }
           }
         }
@@ -95,6 +97,7 @@ class CheaterOverHttpTest extends HttpTestBase {
     assertTrue(acceptedOnTrustWhileCheating > 0, "some wrong results were accepted on trust for a while");
     JsonNode status = job(alice, jobId);
     assertEquals("COMPLETED", status.get("state").asText());
+    assertFalse(status.get("verifying").asBoolean(), "its closing audits are done");
     assertEquals(540, status.get("records").get("done").asLong());
     double factor = status.get("replicationFactor").asDouble();
     assertTrue(factor >= 1.0 && factor < 2.5, "replication used: " + factor);
@@ -114,6 +117,7 @@ class CheaterOverHttpTest extends HttpTestBase {
     assertTrue(c.get("reason").asText().contains("invalid results"), c.toString());
     assertFalse(c.get("trust").get("trusted").asBoolean());
     assertEquals(0, c.get("trust").get("streak").asInt());
+    assertEquals(0.0, c.get("trust").get("risk").asDouble(), "all its votes were withdrawn");
     assertTrue(c.get("trust").get("checksFailed").asInt() >= 1);
     assertTrue(c.get("results").get("invalid").asInt() >= 1);
     assertEquals(0, c.get("results").get("valid").asInt(), "every vote it held was withdrawn: " + c);

@@ -230,8 +230,13 @@ public abstract class StoreConformanceTest {
     assertEquals(List.of(), candidateIds(a, null, 10), "same device");
     assertEquals(List.of(), candidateIds(a2, null, 10), "same owner");
     assertEquals(List.of("j1-u0"), candidateIds(b, null, 10));
+    Rows.Assignment x2 = issue("x2", u, b, T0.plusSeconds(60));
+    store.transaction(tx -> tx.recordResult(x2.id(), "[{}]", 5, null, T0));
+    assertEquals(List.of(), candidateIds(b, null, 10), "a device that returned a result never gets another replica");
     store.transaction(tx -> tx.endAssignment("x1", AssignmentState.TIMED_OUT, "late", T0));
-    assertEquals(List.of(), candidateIds(a, null, 10), "a device that held a replica never gets another");
+    assertEquals(List.of("j1-u0"), candidateIds(a, null, 10),
+        "an assignment that ended without a result leaves no vote: it bars nobody (a small fleet would stall)");
+    assertEquals(List.of("j1-u0"), candidateIds(a2, null, 10));
   }
 
   @Test
@@ -445,6 +450,78 @@ public abstract class StoreConformanceTest {
         "not u1 (a held it), not u2 (accepted on trust)");
     assertTrue(store.transaction(tx -> tx.knownAnswerSource(p, m, 1)).isEmpty());
     assertTrue(store.transaction(tx -> tx.knownAnswerSource(p, "sha256:" + "9".repeat(64), 0)).isEmpty());
+    store.transaction(tx -> tx.endAssignment("k0", AssignmentState.TIMED_OUT, "late", T0));
+    assertEquals("j1-u0", store.transaction(tx -> tx.knownAnswerSource(p, m, 0)).orElseThrow().id(),
+        "a device that was ever sent a unit could recognise it: never its known answer, even after a timeout");
+  }
+
+  /** Unit {@code unitId} accepted on trust from {@code holder}, its result returned at T0 + {@code second}. */
+  private void acceptedOnTrust(String unitId, Rows.Device holder, int second) {
+    Rows.Assignment a = issueAs("t-" + unitId, unitRow(unitId), holder, null, true, AssignmentKind.ON_TRUST);
+    store.transaction(tx -> {
+      assertTrue(tx.recordResult(a.id(), "[{}]", 5, null, T0.plusSeconds(second)));
+      assertTrue(tx.gradeAssignment(a.id(), AssignmentOutcome.VALID));
+      assertTrue(tx.transitionUnit(unitId, UnitState.PENDING, UnitState.VALID));
+      tx.setUnitAcceptance(unitId, 1, UnitAcceptance.ON_TRUST);
+      tx.onTrustAccepted(holder.id());
+      return null;
+    });
+  }
+
+  private String audited(Rows.Device auditor, double minRisk) {
+    Rows.Placement p = new Rows.Placement(auditor.id(), auditor.ownerKey(), null, null, false);
+    return store.transaction(tx -> tx.auditCandidate(p, minRisk)).map(Rows.Unit::id).orElse(null);
+  }
+
+  private double risk(String deviceId) {
+    return store.transaction(tx -> tx.deviceTrust(deviceId)).orElseThrow().onTrustRisk();
+  }
+
+  @Test
+  void auditsGoToTheRiskiestHoldersNewestUnitAndTheRiskMovesWithAudits() {
+    String m = "sha256:" + "1".repeat(64);
+    model(m);
+    job("j1", m, 0, 4, 2);
+    assertTrue(ok(tx -> tx.transitionJob("j1", JobState.QUEUED, JobState.RUNNING, T0, null)));
+    Rows.Device h1 = device("h1", "owner:h1");
+    Rows.Device h2 = device("h2", "owner:h2");
+    Rows.Device x = device("x", "owner:x");
+    Rows.Device sibling = device("h1b", "owner:h1");
+    acceptedOnTrust("j1-u0", h1, 1);
+    acceptedOnTrust("j1-u1", h1, 2);
+    acceptedOnTrust("j1-u2", h2, 3);
+    assertEquals(2.0, risk("h1"), 1e-12);
+    assertEquals(1.0, risk("h2"), 1e-12);
+    assertTrue(ok(tx -> tx.awaitingClosingAudits("j1", 1.5)), "h1 is over 1.5");
+    assertFalse(ok(tx -> tx.awaitingClosingAudits("j1", 2.0)));
+
+    assertEquals("j1-u1", audited(x, 0), "h1 (risk 2) before h2 (risk 1), its newest unit first");
+    assertEquals(null, audited(x, 2.0), "nobody's risk is over 2");
+    assertEquals("j1-u2", audited(sibling, 0), "a device of h1's owner may not audit h1: the next holder");
+    assertEquals("j1-u1", audited(h2, 1.0), "another holder may audit h1");
+
+    store.transaction(tx -> { // an audit takes no replica slot
+      tx.insertAssignment(new Rows.Assignment("audit-1", "j1-u1", "j1", "x", "owner:x", AssignmentState.ISSUED, null,
+          T0, T0.plusSeconds(60), null, null, null, null, null, AssignmentKind.AUDIT, null, true));
+      return null;
+    });
+    assertEquals(1.0, risk("h1"), 1e-12, "halved as if the audit will pass");
+    assertEquals(1.0, risk("h2"), 1e-12, "only the holder's risk moves");
+    assertTrue(ok(tx -> tx.awaitingClosingAudits("j1", 1.5)), "nobody is over 1.5, but an audit is out");
+    assertEquals("j1-u0", audited(x, 0), "risks tie at 1 (h1 first by id); u1 is audited already");
+    assertTrue(ok(tx -> tx.endAssignment("audit-1", AssignmentState.TIMED_OUT, "late", T0)));
+    assertEquals(2.0, risk("h1"), 1e-12, "a lost audit gives the risk back");
+    assertTrue(ok(tx -> tx.awaitingClosingAudits("j1", 1.5)), "u0 is still unaudited");
+
+    store.transaction(tx -> {
+      tx.halveRisk("h2");
+      tx.trustReset("h1", T0.plusSeconds(9));
+      return null;
+    });
+    assertEquals(0.5, risk("h2"), 1e-12, "a passed check halves the risk");
+    assertEquals(0.0, risk("h1"), 1e-12, "a conviction leaves nothing on trust");
+    assertTrue(ok(tx -> tx.awaitingClosingAudits("j1", 0.25)), "h2 (0.5) holds u2, unaudited");
+    assertFalse(ok(tx -> tx.awaitingClosingAudits("j1", 0.5)));
   }
 
   @Test

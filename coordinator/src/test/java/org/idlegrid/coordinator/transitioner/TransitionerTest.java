@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.idlegrid.coordinator.store.AssignmentState;
+import org.idlegrid.coordinator.store.UnitState;
 import org.idlegrid.coordinator.store.JobState;
 import org.idlegrid.coordinator.store.Rows;
 import org.idlegrid.coordinator.testing.EngineFixture;
@@ -48,10 +49,24 @@ class TransitionerTest {
     assertEquals(AssignmentState.TIMED_OUT, f.assignment(a.assignmentId()).state());
     Assignment again = f.claim("b");
     assertEquals(a.unitId(), again.unitId());
-    assertTrue(f.scheduler.claim("a", 1, List.of()).isEmpty(), "never back to the device that let it time out");
+    assertTrue(f.scheduler.claim("a", 1, List.of()).isEmpty(), "one replica only, and b holds it");
     Transitioner.Outcome late = f.submit("a", a, 1);
     assertEquals(Transitioner.Refusal.NOT_ISSUED, late.refusal());
     assertEquals(AssignmentState.TIMED_OUT, late.state());
+  }
+
+  @Test
+  void aReplicaLostOnTheOnlyDeviceLeftToTakeItGoesBackToThatDevice() throws Exception {
+    f.job(1, 1, 2, 2, 3); // two devices, replicas 2: b returns, a lets its replica time out
+    Assignment lost = f.claim("a");
+    f.submit("b", f.claim("b"), 1);
+    f.clock.advance(EngineFixture.TIMEOUT);
+    assertEquals(1, f.transitioner.sweepDeadlines());
+    assertTrue(f.scheduler.claim("b", 1, List.of()).isEmpty(), "b returned a result: never a second replica");
+    Assignment again = f.claim("a"); // a's lost replica left no vote, so a may take the unit again
+    assertEquals(lost.unitId(), again.unitId());
+    f.submit("a", again, 1);
+    assertEquals(UnitState.VALID, f.unit(lost.unitId()).state(), "finished, by two devices");
   }
 
   @Test

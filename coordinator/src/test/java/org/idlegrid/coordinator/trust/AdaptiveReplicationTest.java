@@ -30,13 +30,30 @@ class AdaptiveReplicationTest {
   Path dir;
   EngineFixture f;
 
-  /** Trust after 2 verified results; spot checks with probability {@code p}; known answers for {@code ka} of them. */
+  /**
+   * Trust after 2 verified results; spot checks with probability {@code p}; known answers for
+   * {@code ka} of them; no closing audits (a job completes when its last unit is valid), so that
+   * the other mechanisms can be driven one at a time.
+   */
   private void start(double p, double ka) throws IOException {
-    TrustPolicy policy = new TrustPolicy(2, 1e9, p, ka, 4, 0.5, 20, 0.8, true, 0);
+    TrustPolicy policy = new TrustPolicy(2, 1e9, p, ka, 4, 0.5, 20, 0.8, true, 0).withRiskBudget(0);
     f = new EngineFixture(dir, policy, 7);
     for (String d : List.of("a", "b", "c", "d", "e")) {
       f.device(d, d + "-owner");
     }
+  }
+
+  /** As {@link #start} with spot checks never drawn and the given risk budget. */
+  private void startWithRiskBudget(double budget) throws IOException {
+    TrustPolicy policy = new TrustPolicy(2, 1e9, 1e-9, 0, 4, 0.5, 20, 0.8, true, 0, true, 2.0, budget);
+    f = new EngineFixture(dir, policy, 7);
+    for (String d : List.of("a", "b", "c", "d", "e")) {
+      f.device(d, d + "-owner");
+    }
+  }
+
+  private double risk(String device) {
+    return f.store.transaction(tx -> tx.deviceTrust(device)).orElseThrow().onTrustRisk();
   }
 
   @AfterEach
@@ -300,6 +317,118 @@ class AdaptiveReplicationTest {
     assertEquals(AssignmentOutcome.INVALID, f.assignment(alone.assignmentId()).outcome());
     assertEquals(AssignmentOutcome.VALID, f.assignment(audit.assignmentId()).outcome());
     assertEquals(0, streak("a"), "the device that lost is convicted");
+  }
+
+  @Test
+  void aFinishedJobWaitsForClosingAuditsOfTheRiskiestHoldersNewestResultsFirst() throws Exception {
+    startWithRiskBudget(0.75);
+    Rows.Job job = f.job(6, 1, 2, 2, 5);
+    earnTrust("a", "b", 2);
+    List<String> onTrust = new ArrayList<>();
+    for (int i = 0; i < 3; i++) { // a: 3 results on trust, risk 3; b: 1, risk 1
+      Assignment x = f.claim("a");
+      assertEquals(AssignmentKind.ON_TRUST, kind(x));
+      f.submit("a", x, 1);
+      onTrust.add(x.unitId());
+    }
+    Assignment y = f.claim("b");
+    assertEquals(AssignmentKind.ON_TRUST, kind(y));
+    f.submit("b", y, 1);
+    assertEquals(3.0, risk("a"), 1e-12);
+    assertEquals(1.0, risk("b"), 1e-12);
+    assertEquals(6, f.store.transaction(tx -> tx.jobProgress(job.id())).unitsValid(), "every unit is valid...");
+    assertEquals(JobState.RUNNING, f.jobRow(job.id()).state(), "...but a and b are over the risk budget");
+
+    Assignment first = f.claim("c"); // nothing left to compute: closing audits
+    assertEquals(AssignmentKind.AUDIT, kind(first));
+    assertEquals(onTrust.get(2), first.unitId(), "the riskiest holder's newest result");
+    assertEquals(1.5, risk("a"), 1e-12, "halved when the audit is issued, so the next one goes elsewhere if riskier");
+    Assignment second = f.claim("d");
+    assertEquals(onTrust.get(1), second.unitId(), "a (1.5) is still riskier than b (1)");
+    Assignment third = f.claim("e");
+    assertEquals(y.unitId(), third.unitId(), "then b (1 > 0.75 = a)");
+    f.transitioner.sweepDeadlines();
+    assertEquals(JobState.RUNNING, f.jobRow(job.id()).state(), "nobody is over the budget, but audits are out");
+
+    f.submit("c", first, 1);
+    f.submit("d", second, 1);
+    f.submit("e", third, 1);
+    assertEquals(UnitAcceptance.REPLICATED, f.unit(first.unitId()).acceptance(), "verified by two devices");
+    assertEquals(4, streak("a"), "a passed two checks");
+    assertEquals(0.75, risk("a"), 1e-12, "halved once per audit, not again when it passes");
+    assertEquals(JobState.COMPLETED, f.jobRow(job.id()).state(), "closing audits done: complete at once");
+  }
+
+  @Test
+  void aJobWaitsForClosingAuditsNoLongerThanThreeAssignmentTimeouts() throws Exception {
+    startWithRiskBudget(0.5);
+    Rows.Job job = f.job(3, 1, 2, 2, 5);
+    earnTrust("a", "b", 2);
+    f.submit("a", f.claim("a"), 1); // the last unit, on trust: nobody audits it
+    f.transitioner.sweepDeadlines();
+    assertEquals(JobState.RUNNING, f.jobRow(job.id()).state());
+    f.clock.advance(EngineFixture.TIMEOUT.multipliedBy(3).minusSeconds(1));
+    f.transitioner.sweepDeadlines();
+    assertEquals(JobState.RUNNING, f.jobRow(job.id()).state());
+    f.clock.advance(Duration.ofSeconds(1));
+    f.transitioner.sweepDeadlines();
+    assertEquals(JobState.COMPLETED, f.jobRow(job.id()).state(), "a fleet with nobody to audit holds no job forever");
+  }
+
+  @Test
+  void aLostAuditGivesItsHolderItsRiskBack() throws Exception {
+    startWithRiskBudget(0.5);
+    f.job(3, 1, 2, 2, 5);
+    earnTrust("a", "b", 2);
+    f.submit("a", f.claim("a"), 1);
+    Assignment audit = f.claim("c");
+    assertEquals(AssignmentKind.AUDIT, kind(audit));
+    assertEquals(0.5, risk("a"), 1e-12);
+    f.clock.advance(EngineFixture.TIMEOUT);
+    f.transitioner.sweepDeadlines();
+    assertEquals(1.0, risk("a"), 1e-12, "the audit timed out: a's result is unchecked again");
+  }
+
+  @Test
+  void aStragglingAuditIsWrittenOffAndTheResultAuditedByAnotherDevice() throws Exception {
+    startWithRiskBudget(0.5);
+    Rows.Job job = f.job(3, 1, 2, 2, 5);
+    earnTrust("a", "b", 2); // measures the model: 3 ms per unit, so an audit straggles after 6 ms
+    Assignment alone = f.claim("a");
+    f.submit("a", alone, 1);
+    Assignment slow = f.claim("c");
+    assertEquals(AssignmentKind.AUDIT, kind(slow));
+    assertTrue(f.scheduler.claim("d", 1, List.of()).isEmpty(), "a's only result is under audit");
+    f.clock.advance(Duration.ofSeconds(1));
+    f.transitioner.sweepDeadlines();
+    assertEquals(1.0, risk("a"), 1e-12, "written off: the risk halved in advance comes back");
+    Assignment again = f.claim("d");
+    assertEquals(AssignmentKind.AUDIT, kind(again));
+    assertEquals(alone.unitId(), again.unitId(), "the result is audited by another device");
+    f.submit("d", again, 1);
+    assertEquals(JobState.COMPLETED, f.jobRow(job.id()).state());
+    assertEquals(0.5, risk("a"), 1e-12, "the audit that passed halved it");
+    f.submit("c", slow, 1); // the straggler returns after all: graded like any late result
+    assertEquals(AssignmentOutcome.VALID, f.assignment(slow.assignmentId()).outcome());
+    assertEquals(0.5, risk("a"), 1e-12, "a late result of an audit already decided changes nothing");
+  }
+
+  @Test
+  void aConvictionLeavesNoRisk() throws Exception {
+    startWithRiskBudget(1.5); // the second result on trust puts a over it
+    f.job(4, 1, 2, 2, 5);
+    earnTrust("a", "b", 2);
+    f.submit("a", f.claim("a"), 1);
+    Assignment wrong = f.claim("a");
+    f.submit("a", wrong, 9); // accepted on trust too
+    assertEquals(2.0, risk("a"), 1e-12);
+    Assignment audit = f.claim("c");
+    assertEquals(AssignmentKind.AUDIT, kind(audit), "the riskiest holder's newest result: the wrong one");
+    assertEquals(wrong.unitId(), audit.unitId());
+    f.submit("c", audit, 1);
+    f.submit("d", f.claim("d"), 1); // the quorum convicts a
+    assertEquals(0, streak("a"));
+    assertEquals(0.0, risk("a"), "every vote of a convicted device is withdrawn: nothing of it rests on trust");
   }
 
   @Test

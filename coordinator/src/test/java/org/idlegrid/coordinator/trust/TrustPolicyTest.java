@@ -37,6 +37,14 @@ class TrustPolicyTest {
   }
 
   @Test
+  void closingAuditsRunWhileARiskIsOverTheBudgetUnlessTheBudgetIsOff() {
+    assertEquals(1.0 / 32, p.riskBudget(), 1e-12);
+    assertTrue(p.overRiskBudget(0.04));
+    assertTrue(!p.overRiskBudget(1.0 / 32), "at the budget is within it");
+    assertTrue(!p.withRiskBudget(0).overRiskBudget(1_000), "a budget of 0 is off");
+  }
+
+  @Test
   void quarantineNeedsAMinimumSampleAndAPassedThreshold() {
     assertNull(p.quarantineReason(0, 3, 3, 0, 0), "3 graded results are too few to judge");
     assertNotNull(p.quarantineReason(2, 2, 4, 0, 0));
@@ -54,6 +62,10 @@ class TrustPolicyTest {
     e = assertThrows(IllegalArgumentException.class,
         () -> new TrustPolicy(10, 0.5, 0, 0.5, 4, 0.5, 20, 0.8, true, 0.2));
     assertTrue(e.getMessage().startsWith("pMin"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> p.withRiskBudget(-1));
+    assertTrue(e.getMessage().startsWith("riskBudget"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> p.withRiskBudget(Double.NaN));
+    assertTrue(e.getMessage().startsWith("riskBudget"), e.getMessage());
   }
 
   @Test

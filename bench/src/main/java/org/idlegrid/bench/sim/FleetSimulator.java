@@ -343,8 +343,9 @@ public final class FleetSimulator {
       clock.set(e.at());
       if (e.device() == null) { // the periodic deadline sweep
         transitioner.sweepDeadlines();
-        // while the job waits for closing audits every idle device has one to do
-        wake(store.transaction(tx -> tx.verifying(jobId)) ? idle.size() : WAKE_BATCH);
+        // while the job waits for closing audits idle devices have audits to do: wake more of them
+        // (a device that finishes one polls again at once)
+        wake(store.transaction(tx -> tx.verifying(jobId)) ? 16 * WAKE_BATCH : WAKE_BATCH);
         if (jobFinal(store)) {
           break;
         }

@@ -235,8 +235,10 @@ public final class DemoCommand implements Callable<Integer> {
     long done = r.get("done").asLong();
     int width = 20;
     int filled = total == 0 ? width : (int) (width * done / total);
+    // a job with every record done may still wait for its closing audits (docs/verification.md)
+    String state = s.path("verifying").asBoolean() ? "RUNNING (closing audits)" : s.get("state").asText();
     return String.format(Locale.ROOT, "%s [%s%s] %d/%d %s", name, "#".repeat(filled), ".".repeat(width - filled), done, total,
-        s.get("state").asText());
+        state);
   }
 
   private JsonNode status(String job) throws IOException, InterruptedException {

@@ -38,6 +38,8 @@ public final class SqliteStore implements Store {
   private final Connection conn;
   private final ReentrantLock lock = new ReentrantLock();
   private final Map<String, PreparedStatement> statements = new HashMap<>();
+  /** Each statement's result columns by name, read once (see {@link Row}). */
+  private final Map<String, Map<String, Integer>> columns = new HashMap<>();
   private final SqliteTx tx = new SqliteTx();
   private volatile boolean closed;
 
@@ -179,15 +181,24 @@ public final class SqliteStore implements Store {
   }
 
   interface RowMapper<T> {
-    T map(ResultSet rs) throws SQLException;
+    T map(Row rs) throws SQLException;
   }
 
   private <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {
     try (ResultSet rs = ps(sql, args).executeQuery()) {
       List<T> out = new ArrayList<>();
-      while (rs.next()) {
-        out.add(mapper.map(rs));
+      if (!rs.next()) {
+        return out;
       }
+      Map<String, Integer> names = columns.get(sql);
+      if (names == null) {
+        names = Row.columnsOf(rs);
+        columns.put(sql, names);
+      }
+      Row row = new Row(rs, names);
+      do {
+        out.add(mapper.map(row));
+      } while (rs.next());
       return out;
     } catch (SQLException e) {
       throw new StoreException(e.getMessage(), e);
@@ -199,22 +210,22 @@ public final class SqliteStore implements Store {
     return rows.isEmpty() ? Optional.empty() : Optional.of(rows.get(0));
   }
 
-  private static Instant instant(ResultSet rs, String col) throws SQLException {
+  private static Instant instant(Row rs, String col) throws SQLException {
     long v = rs.getLong(col);
     return rs.wasNull() ? null : Instant.ofEpochMilli(v);
   }
 
-  private static Long nullableLong(ResultSet rs, String col) throws SQLException {
+  private static Long nullableLong(Row rs, String col) throws SQLException {
     long v = rs.getLong(col);
     return rs.wasNull() ? null : v;
   }
 
-  private static Integer nullableInt(ResultSet rs, String col) throws SQLException {
+  private static Integer nullableInt(Row rs, String col) throws SQLException {
     int v = rs.getInt(col);
     return rs.wasNull() ? null : v;
   }
 
-  private static Double nullableDouble(ResultSet rs, String col) throws SQLException {
+  private static Double nullableDouble(Row rs, String col) throws SQLException {
     double v = rs.getDouble(col);
     return rs.wasNull() ? null : v;
   }
@@ -286,6 +297,15 @@ public final class SqliteStore implements Store {
    */
   private static final String AUDITED = "x.kind = 'AUDIT' AND ((x.state = 'ISSUED' AND x.written_off = 0) "
       + "OR x.state = 'RETURNED')";
+  /**
+   * A holder's ({@code h.device_id = ?}) results that still rest on trust: VALID, on trust (an
+   * audit that passed made the unit REPLICATED), of a RUNNING or COMPLETED job. Ends in a
+   * condition, so that more can follow with AND.
+   */
+  private static final String ON_TRUST_OF_HOLDER = "assignments h INDEXED BY assignments_votes "
+      + "JOIN units u ON u.id = h.unit_id JOIN jobs j ON j.id = u.job_id "
+      + "WHERE h.device_id = ? AND h.outcome = 'VALID' AND h.kind = 'ON_TRUST' AND u.state = 'VALID' "
+      + "AND u.acceptance = 'ON_TRUST' AND j.state IN ('RUNNING', 'COMPLETED') ";
   /** A risk halved; below 1e-9 it is 0, so that devices_risk holds only devices with some risk. */
   private static final String HALVED = "CASE WHEN on_trust_risk / 2 < 1e-9 THEN 0 ELSE on_trust_risk / 2 END";
   private static final String UNIT_COLUMNS = "u.id, u.job_id, u.idx, u.record_start, u.record_end, u.byte_start, "
@@ -344,6 +364,11 @@ public final class SqliteStore implements Store {
     @Override
     public Optional<Rows.Device> device(String id) {
       return one("SELECT * FROM devices WHERE id = ?", DEVICE, id);
+    }
+
+    @Override
+    public Optional<DeviceState> deviceState(String id) {
+      return one("SELECT state FROM devices WHERE id = ?", rs -> DeviceState.valueOf(rs.getString(1)), id);
     }
 
     @Override
@@ -790,15 +815,17 @@ public final class SqliteStore implements Store {
         args.add(holder);
         args.add(p.platformClass() == null ? "" : p.platformClass());
         String free = placementFree(p, args);
-        Optional<Rows.Unit> unit = one("SELECT " + UNIT_COLUMNS + " FROM assignments h INDEXED BY assignments_votes "
-            + "JOIN units u ON u.id = h.unit_id JOIN jobs j ON j.id = u.job_id "
-            + "WHERE h.device_id = ? AND h.outcome = 'VALID' AND h.kind = 'ON_TRUST' AND u.state = 'VALID' "
-            + "AND u.acceptance = 'ON_TRUST' AND j.state IN ('RUNNING', 'COMPLETED') "
-            + "AND (j.homogeneous = 0 OR u.hr_class = ?) "
-            + "AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.unit_id = u.id AND " + AUDITED + ") AND " + free
+        Optional<Rows.Unit> unit = one("SELECT " + UNIT_COLUMNS + " FROM " + ON_TRUST_OF_HOLDER
+            + "AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.unit_id = u.id AND " + AUDITED + ") "
+            + "AND (j.homogeneous = 0 OR u.hr_class = ?) AND " + free
             + " ORDER BY h.finished_at DESC, h.rowid DESC LIMIT 1", UNIT, args.toArray());
         if (unit.isPresent()) {
           return unit;
+        }
+        if (one("SELECT 1 FROM " + ON_TRUST_OF_HOLDER + "LIMIT 1", rs -> true, holder).isEmpty()) {
+          // nothing of its work rests on trust any more (all audited, re-opened, or its job
+          // ended): its risk, a sum over such results, is 0; no idle poll need look at it again
+          update("UPDATE devices SET on_trust_risk = 0 WHERE id = ?", holder);
         }
       }
       return Optional.empty();

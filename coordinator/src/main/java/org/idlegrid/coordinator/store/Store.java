@@ -57,6 +57,9 @@ public interface Store extends AutoCloseable {
 
     Optional<Rows.Device> device(String id);
 
+    /** The device's state alone (one column: the validator asks it for every result it grades). */
+    Optional<DeviceState> deviceState(String id);
+
     Optional<Rows.Device> deviceByTokenHash(String tokenHash);
 
     List<Rows.Device> devices();

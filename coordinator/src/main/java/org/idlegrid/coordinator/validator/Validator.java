@@ -115,7 +115,7 @@ public final class Validator {
   }
 
   private static boolean active(Store.Tx tx, String deviceId) {
-    return tx.device(deviceId).map(d -> d.state() == DeviceState.ACTIVE).orElse(false);
+    return tx.deviceState(deviceId).map(s -> s == DeviceState.ACTIVE).orElse(false);
   }
 
   /** Validates every unit left VALIDATING or with ungraded results (after a restart). */

@@ -155,6 +155,8 @@ public abstract class StoreConformanceTest {
     assertTrue(ok(tx -> tx.transitionDevice("d1", DeviceState.ACTIVE, DeviceState.BANNED, "cheat")));
     assertFalse(ok(tx -> tx.transitionDevice("d1", DeviceState.ACTIVE, DeviceState.BANNED, "again")));
     assertEquals("cheat", store.transaction(tx -> tx.device(d.id())).orElseThrow().stateReason());
+    assertEquals(DeviceState.BANNED, store.transaction(tx -> tx.deviceState(d.id())).orElseThrow());
+    assertTrue(store.transaction(tx -> tx.deviceState("nobody")).isEmpty());
   }
 
   @Test
@@ -522,6 +524,10 @@ public abstract class StoreConformanceTest {
     assertEquals(0.0, risk("h1"), 1e-12, "a conviction leaves nothing on trust");
     assertTrue(ok(tx -> tx.awaitingClosingAudits("j1", 0.25)), "h2 (0.5) holds u2, unaudited");
     assertFalse(ok(tx -> tx.awaitingClosingAudits("j1", 0.5)));
+
+    assertTrue(ok(tx -> tx.transitionJob("j1", JobState.RUNNING, JobState.CANCELLED, T0, "cancelled")));
+    assertEquals(null, audited(x, 0), "a cancelled job's results are not audited");
+    assertEquals(0.0, risk("h2"), 1e-12, "nothing of h2's work rests on trust any more: its risk is 0");
   }
 
   @Test

@@ -146,11 +146,6 @@ public record TrustPolicy(
     return idleAudits && riskBudget > 0;
   }
 
-  /** Is a device with this risk over the budget (so that its results on trust need closing audits)? */
-  public boolean overRiskBudget(double risk) {
-    return riskBudget > 0 && risk > riskBudget;
-  }
-
   public boolean trusted(int streak) {
     return streak >= trustThreshold;
   }

@@ -37,11 +37,11 @@ class TrustPolicyTest {
   }
 
   @Test
-  void closingAuditsRunWhileARiskIsOverTheBudgetUnlessTheBudgetIsOff() {
+  void closingAuditsNeedIdleAuditsAndARiskBudget() {
     assertEquals(1.0 / 32, p.riskBudget(), 1e-12);
-    assertTrue(p.overRiskBudget(0.04));
-    assertTrue(!p.overRiskBudget(1.0 / 32), "at the budget is within it");
-    assertTrue(!p.withRiskBudget(0).overRiskBudget(1_000), "a budget of 0 is off");
+    assertTrue(p.closingAudits());
+    assertTrue(!p.withRiskBudget(0).closingAudits(), "a budget of 0 is off");
+    assertTrue(!p.withIdleAudits(false).closingAudits(), "no idle audits, no closing audits");
   }
 
   @Test

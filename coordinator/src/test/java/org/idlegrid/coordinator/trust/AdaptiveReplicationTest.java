@@ -52,6 +52,11 @@ class AdaptiveReplicationTest {
     }
   }
 
+  private boolean verifying(String jobId) {
+    Boolean v = f.store.transaction(tx -> tx.verifying(jobId));
+    return v;
+  }
+
   private double risk(String device) {
     return f.store.transaction(tx -> tx.deviceTrust(device)).orElseThrow().onTrustRisk();
   }
@@ -338,6 +343,7 @@ class AdaptiveReplicationTest {
     assertEquals(1.0, risk("b"), 1e-12);
     assertEquals(6, f.store.transaction(tx -> tx.jobProgress(job.id())).unitsValid(), "every unit is valid...");
     assertEquals(JobState.RUNNING, f.jobRow(job.id()).state(), "...but a and b are over the risk budget");
+    assertTrue(verifying(job.id()), "the job status says verifying");
 
     Assignment first = f.claim("c"); // nothing left to compute: closing audits
     assertEquals(AssignmentKind.AUDIT, kind(first));
@@ -357,6 +363,7 @@ class AdaptiveReplicationTest {
     assertEquals(4, streak("a"), "a passed two checks");
     assertEquals(0.75, risk("a"), 1e-12, "halved once per audit, not again when it passes");
     assertEquals(JobState.COMPLETED, f.jobRow(job.id()).state(), "closing audits done: complete at once");
+    assertFalse(verifying(job.id()));
   }
 
   @Test

@@ -130,15 +130,16 @@ public final class Scheduler {
     Instant now = Instant.ofEpochMilli(clock.millis());
     Instant deadline = now.plus(timeout);
     return store.transaction(tx -> {
-      Rows.Device device = tx.device(deviceId).orElse(null);
-      if (device == null) {
+      Rows.DeviceAndTrust both = tx.deviceAndTrust(deviceId).orElse(null);
+      if (both == null) {
         return List.of();
       }
+      Rows.Device device = both.device();
       tx.touchDevice(deviceId, now);
       if (device.state() != DeviceState.ACTIVE) {
         return List.of();
       }
-      Rows.DeviceTrust t = tx.deviceTrust(deviceId).orElseThrow();
+      Rows.DeviceTrust t = both.trust();
       TrustPolicy policy = trust.policy();
       boolean trusted = policy.trusted(t.streak());
       String network = policy.networkPlacement() ? t.network() : null;

@@ -147,6 +147,9 @@ public final class Rows {
       String platformClass,
       double onTrustRisk) {}
 
+  /** A device and its trust, read together (one row of devices: the work poll needs both). */
+  public record DeviceAndTrust(Device device, DeviceTrust trust) {}
+
   /**
    * Where a device stands for placement: a unit is offered only if no assignment of it that is
    * out or returned a result went to this device, its owner or (when {@code network} is not null)

@@ -616,6 +616,11 @@ public final class SqliteStore implements Store {
     }
 
     @Override
+    public Optional<Rows.DeviceAndTrust> deviceAndTrust(String id) {
+      return one("SELECT * FROM devices WHERE id = ?", rs -> new Rows.DeviceAndTrust(DEVICE.map(rs), TRUST.map(rs)), id);
+    }
+
+    @Override
     public void setDeviceNetwork(String id, String network) {
       update("UPDATE devices SET network = ? WHERE id = ? AND network IS NOT ?", network, id, network);
     }

@@ -73,6 +73,9 @@ public interface Store extends AutoCloseable {
     // --- trust (V2)
     Optional<Rows.DeviceTrust> deviceTrust(String id);
 
+    /** {@link #device} and {@link #deviceTrust} in one read. */
+    Optional<Rows.DeviceAndTrust> deviceAndTrust(String id);
+
     /** Records the device's network prefix (null = unknown). */
     void setDeviceNetwork(String id, String network);
 

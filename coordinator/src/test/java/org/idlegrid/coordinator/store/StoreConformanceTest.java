@@ -156,6 +156,9 @@ public abstract class StoreConformanceTest {
     assertFalse(ok(tx -> tx.transitionDevice("d1", DeviceState.ACTIVE, DeviceState.BANNED, "again")));
     assertEquals("cheat", store.transaction(tx -> tx.device(d.id())).orElseThrow().stateReason());
     assertEquals(DeviceState.BANNED, store.transaction(tx -> tx.deviceState(d.id())).orElseThrow());
+    Rows.DeviceAndTrust both = store.transaction(tx -> tx.deviceAndTrust(d.id())).orElseThrow();
+    assertEquals(DeviceState.BANNED, both.device().state());
+    assertEquals(d.id(), both.trust().deviceId());
     assertTrue(store.transaction(tx -> tx.deviceState("nobody")).isEmpty());
   }
 

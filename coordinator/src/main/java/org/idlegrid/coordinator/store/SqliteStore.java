@@ -676,17 +676,22 @@ public final class SqliteStore implements Store {
           + "WHERE a.state = 'ISSUED' AND a.kind = 'AUDIT' AND a.written_off = 0 "
           + "AND a.issued_at <= ? - COALESCE(? * mc.ms_per_record * MAX(1, u.record_end - u.record_start), ?)",
           rs -> rs.getString(1), now.toEpochMilli(), factor, fallbackMs);
-      int n = 0;
+      // (read in this transaction: each is still out and not written off)
       for (String id : ids) {
-        if (update("UPDATE assignments SET written_off = 1 WHERE id = ? AND state = 'ISSUED' AND written_off = 0",
-            id) == 1) {
-          update("UPDATE devices SET on_trust_risk = on_trust_risk * 2 WHERE id IN (SELECT h.device_id "
-              + "FROM assignments x JOIN assignments h ON h.unit_id = x.unit_id WHERE x.id = ? "
-              + "AND h.kind = 'ON_TRUST' AND h.outcome = 'VALID')", id);
-          n++;
-        }
+        giveRiskBack(id);
+        update("UPDATE assignments SET written_off = 1 WHERE id = ?", id);
       }
-      return n;
+      return ids.size();
+    }
+
+    /**
+     * Audit {@code auditId} ends without a result or is written off: its holder gets back the risk
+     * halved when it was issued ({@link #insertAssignment}); nothing if it was written off before.
+     */
+    private void giveRiskBack(String auditId) {
+      update("UPDATE devices SET on_trust_risk = on_trust_risk * 2 WHERE id IN (SELECT h.device_id "
+          + "FROM assignments x JOIN assignments h ON h.unit_id = x.unit_id WHERE x.id = ? AND x.kind = 'AUDIT' "
+          + "AND x.written_off = 0 AND h.kind = 'ON_TRUST' AND h.outcome = 'VALID')", auditId);
     }
 
     @Override
@@ -1025,11 +1030,7 @@ public final class SqliteStore implements Store {
           + "AND state = 'ISSUED'", to, reason, now, id) == 1;
       if (done) {
         outstandingChanged(id);
-        // an audit lost: its holder's risk was halved in advance (insertAssignment), doubled back
-        // (unless it was written off already)
-        update("UPDATE devices SET on_trust_risk = on_trust_risk * 2 WHERE id IN (SELECT h.device_id "
-            + "FROM assignments x JOIN assignments h ON h.unit_id = x.unit_id WHERE x.id = ? AND x.kind = 'AUDIT' "
-            + "AND x.written_off = 0 AND h.kind = 'ON_TRUST' AND h.outcome = 'VALID')", id);
+        giveRiskBack(id); // (if it was an audit)
       }
       return done;
     }

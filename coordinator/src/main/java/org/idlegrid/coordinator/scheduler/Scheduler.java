@@ -130,20 +130,18 @@ public final class Scheduler {
     Instant now = Instant.ofEpochMilli(clock.millis());
     Instant deadline = now.plus(timeout);
     return store.transaction(tx -> {
-      Rows.DeviceAndTrust both = tx.deviceAndTrust(deviceId).orElse(null);
-      if (both == null) {
+      Rows.Claimant device = tx.claimant(deviceId).orElse(null);
+      if (device == null) {
         return List.of();
       }
-      Rows.Device device = both.device();
       tx.touchDevice(deviceId, now);
       if (device.state() != DeviceState.ACTIVE) {
         return List.of();
       }
-      Rows.DeviceTrust t = both.trust();
       TrustPolicy policy = trust.policy();
-      boolean trusted = policy.trusted(t.streak());
-      String network = policy.networkPlacement() ? t.network() : null;
-      Rows.Placement placement = new Rows.Placement(deviceId, device.ownerKey(), network, t.platformClass(),
+      boolean trusted = policy.trusted(device.streak());
+      String network = policy.networkPlacement() ? device.network() : null;
+      Rows.Placement placement = new Rows.Placement(deviceId, device.ownerKey(), network, device.platformClass(),
           !trusted && trust.peerRuleActive(tx));
       List<Rows.Unit> picked = pick(tx, placement, slots, cachedModels);
       List<Issued> out = new ArrayList<>();
@@ -152,7 +150,7 @@ public final class Scheduler {
       if (!trusted && !picked.isEmpty() && !tx.hasOpenOrPassedSuppliedCheck(deviceId)) {
         Rows.Unit vet = suppliedKnownAnswer(tx, placement, picked.get(0).modelId());
         if (vet != null) {
-          out.add(issueKnownAnswer(tx, vet, device, t, trusted, now, deadline, models, jobs));
+          out.add(issueKnownAnswer(tx, vet, device, trusted, now, deadline, models, jobs));
         }
       }
       for (Rows.Unit u : picked) {
@@ -160,19 +158,19 @@ public final class Scheduler {
           break;
         }
         Rows.Job job = jobs.computeIfAbsent(u.jobId(), id -> tx.job(id).orElseThrow());
-        if (job.homogeneous() && !tx.pinHrClass(u.id(), t.platformClass() == null ? "" : t.platformClass())) {
+        if (job.homogeneous() && !tx.pinHrClass(u.id(), device.platformClass() == null ? "" : device.platformClass())) {
           continue;
         }
         AssignmentKind kind = AssignmentKind.REPLICA;
         Rows.Unit knownAnswer = null;
         if (trusted && job.adaptive() && fresh(tx, u, job)) {
-          Trust.Draw draw = trust.draw(t.streak());
+          Trust.Draw draw = trust.draw(device.streak());
           if (draw == Trust.Draw.SPOT_CHECK_KNOWN_ANSWER) {
             knownAnswer = knownAnswerSource(tx, placement, u.modelId());
           }
           if (knownAnswer != null && slots - out.size() < 2) {
             // no room for the unit and the check: the check alone (the unit stays for someone else)
-            out.add(issueKnownAnswer(tx, knownAnswer, device, t, trusted, now, deadline, models, jobs));
+            out.add(issueKnownAnswer(tx, knownAnswer, device, trusted, now, deadline, models, jobs));
             continue;
           }
           // a known-answer check needs a known answer; without one the spot check is a replica
@@ -194,11 +192,11 @@ public final class Scheduler {
         }
         Rows.Model model = models.computeIfAbsent(u.modelId(), id -> tx.model(id).orElseThrow());
         Rows.Assignment row = new Rows.Assignment(Secrets.newId("a-"), u.id(), u.jobId(), deviceId, device.ownerKey(),
-            AssignmentState.ISSUED, null, now, deadline, null, null, null, null, null, kind, t.network(), trusted);
+            AssignmentState.ISSUED, null, now, deadline, null, null, null, null, null, kind, device.network(), trusted);
         tx.insertAssignment(row);
         out.add(new Issued(row, u, model, job.inputBlob()));
         if (knownAnswer != null) {
-          out.add(issueKnownAnswer(tx, knownAnswer, device, t, trusted, now, deadline, models, jobs));
+          out.add(issueKnownAnswer(tx, knownAnswer, device, trusted, now, deadline, models, jobs));
         }
       }
       if (out.isEmpty() && policy.backupAfter() > 0) {
@@ -213,7 +211,7 @@ public final class Scheduler {
               : AssignmentKind.REPLICA;
           Rows.Assignment row = new Rows.Assignment(Secrets.newId("a-"), backup.id(), backup.jobId(), deviceId,
               device.ownerKey(), AssignmentState.ISSUED, null, now, deadline, null, null, null, null, null,
-              kind, t.network(), trusted);
+              kind, device.network(), trusted);
           tx.insertAssignment(row);
           out.add(new Issued(row, backup, model, job.inputBlob()));
         }
@@ -230,7 +228,7 @@ public final class Scheduler {
           Rows.Model model = models.computeIfAbsent(audit.modelId(), id -> tx.model(id).orElseThrow());
           Rows.Assignment row = new Rows.Assignment(Secrets.newId("a-"), audit.id(), audit.jobId(), deviceId,
               device.ownerKey(), AssignmentState.ISSUED, null, now, deadline, null, null, null, null, null,
-              AssignmentKind.AUDIT, t.network(), trusted);
+              AssignmentKind.AUDIT, device.network(), trusted);
           tx.insertAssignment(row);
           out.add(new Issued(row, audit, model, job.inputBlob()));
         }
@@ -244,8 +242,7 @@ public final class Scheduler {
     if (u.needed() != job.replicas() || u.acceptance() != UnitAcceptance.REPLICATED) {
       return false;
     }
-    return tx.assignmentsToDecide(u.id()).stream().noneMatch(a -> a.kind() != AssignmentKind.KNOWN_ANSWER
-        && (a.state() == AssignmentState.ISSUED || a.state() == AssignmentState.RETURNED));
+    return !tx.hasReplicaOutOrReturned(u.id());
   }
 
   /** A unit already validated by a quorum that this device, its owner and network never held. */
@@ -264,13 +261,13 @@ public final class Scheduler {
    * A copy of {@code source} for the device: a fresh assignment id on the source unit, shaped
    * exactly like any other replica on the wire, graded against the unit's canonical outputs.
    */
-  private static Issued issueKnownAnswer(Store.Tx tx, Rows.Unit source, Rows.Device device, Rows.DeviceTrust t,
-      boolean trusted, Instant now, Instant deadline, Map<String, Rows.Model> models, Map<String, Rows.Job> jobs) {
+  private static Issued issueKnownAnswer(Store.Tx tx, Rows.Unit source, Rows.Claimant device, boolean trusted,
+      Instant now, Instant deadline, Map<String, Rows.Model> models, Map<String, Rows.Job> jobs) {
     Rows.Job job = jobs.computeIfAbsent(source.jobId(), id -> tx.job(id).orElseThrow());
     Rows.Model model = models.computeIfAbsent(source.modelId(), id -> tx.model(id).orElseThrow());
     Rows.Assignment row = new Rows.Assignment(Secrets.newId("a-"), source.id(), source.jobId(), device.id(),
         device.ownerKey(), AssignmentState.ISSUED, null, now, deadline, null, null, null, null, null,
-        AssignmentKind.KNOWN_ANSWER, t.network(), trusted);
+        AssignmentKind.KNOWN_ANSWER, device.network(), trusted);
     tx.insertAssignment(row);
     // a supplied known answer's record is in the store, not in the job's input
     return new Issued(row, source, model, job.inputBlob(), tx.knownAnswerRecord(source.id()).orElse(null));

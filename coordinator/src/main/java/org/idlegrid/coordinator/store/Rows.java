@@ -148,7 +148,16 @@ public final class Rows {
       double onTrustRisk) {}
 
   /** A device and its trust, read together (one row of devices: the work poll needs both). */
-  public record DeviceAndTrust(Device device, DeviceTrust trust) {}
+  /** What automatic quarantine weighs, in one read: the device's state and its result counts. */
+  public record QuarantineCounts(DeviceState state, long resultsReturned, long resultsValid, long resultsInvalid,
+      long resultsErrored, long resultsTimedOut) {}
+
+  /**
+   * What a work poll needs of its device, in one narrow read (the claim is the hot path): who it
+   * is, its state, its trust streak and where it stands for placement.
+   */
+  public record Claimant(String id, String ownerKey, DeviceState state, int streak, String network,
+      String platformClass) {}
 
   /**
    * Where a device stands for placement: a unit is offered only if no assignment of it that is

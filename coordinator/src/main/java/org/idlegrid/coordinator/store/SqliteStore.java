@@ -32,6 +32,11 @@ import org.sqlite.SQLiteConfig;
  *   <li>The schema comes from Flyway migrations in {@code db/migration}, applied on open.</li>
  *   <li>Every state change is {@code UPDATE ... WHERE id = ? AND state = ?} and returns whether
  *       one row changed.</li>
+ *   <li>One process owns the database. That lets job rows be cached ({@link #jobCache}): the
+ *       only statement that changes what a {@link Rows.Job} holds is {@code transitionJob}, which
+ *       drops its entry; a rollback drops them all (an entry read inside the rolled-back
+ *       transaction may show what it undid). Counters beside the row ({@code units_valid},
+ *       {@code verifying_since}) are not in it and are always read from the table.</li>
  * </ul>
  */
 public final class SqliteStore implements Store {
@@ -40,6 +45,11 @@ public final class SqliteStore implements Store {
   private final Map<String, PreparedStatement> statements = new HashMap<>();
   /** Each statement's result columns by name, read once (see {@link Row}). */
   private final Map<String, Map<String, Integer>> columns = new HashMap<>();
+  /**
+   * Job rows by id, read through (see the invariants above): every poll, result and verdict reads
+   * its job, and nothing in {@link Rows.Job} changes but its state, finish time and error.
+   */
+  private final Map<String, Rows.Job> jobCache = new HashMap<>();
   private final SqliteTx tx = new SqliteTx();
   private volatile boolean closed;
 
@@ -115,6 +125,7 @@ public final class SqliteStore implements Store {
   }
 
   private void rollbackQuietly(Throwable cause) {
+    jobCache.clear();
     try {
       conn.rollback();
     } catch (SQLException e) {
@@ -156,7 +167,14 @@ public final class SqliteStore implements Store {
       ps = conn.prepareStatement(sql);
       statements.put(sql, ps);
     }
-    ps.clearParameters();
+    // Every parameter is bound on every call, so the statement's old bindings need no clearing.
+    // And they must not be cleared: sqlite3_clear_bindings expires a statement whose plan may
+    // depend on a bound value (a partial index), and SQLite then prepares it again on the next
+    // step: measured, that made a claim's queries 3-5x slower than the queries themselves.
+    if (ps.getParameterMetaData().getParameterCount() != args.length) {
+      throw new IllegalArgumentException(sql + " takes " + ps.getParameterMetaData().getParameterCount()
+          + " parameters, got " + args.length);
+    }
     for (int i = 0; i < args.length; i++) {
       Object a = args[i];
       if (a == null) {
@@ -284,6 +302,8 @@ public final class SqliteStore implements Store {
       rs.getString("assignment_id"), rs.getDouble("amount"), LedgerReason.valueOf(rs.getString("reason")),
       instant(rs, "at"));
 
+  /** How many job rows {@link #jobCache} holds at most (then it starts over). */
+  static final int JOB_CACHE = 1024;
   /**
    * How many straggling units a backup search reads at most: past this many that the device may
    * not take (placement, trust) it gives up until its next idle poll rather than read every one.
@@ -468,7 +488,18 @@ public final class SqliteStore implements Store {
 
     @Override
     public Optional<Rows.Job> job(String id) {
-      return one("SELECT * FROM jobs WHERE id = ?", JOB, id);
+      Rows.Job cached = jobCache.get(id);
+      if (cached != null) {
+        return Optional.of(cached);
+      }
+      Optional<Rows.Job> job = one("SELECT * FROM jobs WHERE id = ?", JOB, id);
+      if (job.isPresent()) {
+        if (jobCache.size() >= JOB_CACHE) {
+          jobCache.clear();
+        }
+        jobCache.put(id, job.get());
+      }
+      return job;
     }
 
     @Override
@@ -482,6 +513,7 @@ public final class SqliteStore implements Store {
 
     @Override
     public boolean transitionJob(String id, JobState from, JobState to, Instant now, String error) {
+      jobCache.remove(id);
       return update("UPDATE jobs SET state = ?, finished_at = ?, error = COALESCE(?, error) WHERE id = ? AND state = ?",
           to, to.isFinal() ? now : null, error, id, from) == 1;
     }
@@ -616,8 +648,19 @@ public final class SqliteStore implements Store {
     }
 
     @Override
-    public Optional<Rows.DeviceAndTrust> deviceAndTrust(String id) {
-      return one("SELECT * FROM devices WHERE id = ?", rs -> new Rows.DeviceAndTrust(DEVICE.map(rs), TRUST.map(rs)), id);
+    public Optional<Rows.QuarantineCounts> quarantineCounts(String id) {
+      return one("SELECT state, results_returned, results_valid, results_invalid, results_errored, results_timed_out "
+          + "FROM devices WHERE id = ?", rs -> new Rows.QuarantineCounts(DeviceState.valueOf(rs.getString("state")),
+              rs.getLong("results_returned"), rs.getLong("results_valid"), rs.getLong("results_invalid"),
+              rs.getLong("results_errored"), rs.getLong("results_timed_out")), id);
+    }
+
+    @Override
+    public Optional<Rows.Claimant> claimant(String id) {
+      return one("SELECT id, owner_key, state, trust_streak, network, platform_class FROM devices WHERE id = ?",
+          rs -> new Rows.Claimant(rs.getString("id"), rs.getString("owner_key"),
+              DeviceState.valueOf(rs.getString("state")), rs.getInt("trust_streak"), rs.getString("network"),
+              rs.getString("platform_class")), id);
     }
 
     @Override
@@ -1009,6 +1052,19 @@ public final class SqliteStore implements Store {
       return query("SELECT * FROM assignments INDEXED BY assignments_deciding WHERE unit_id = ? "
           + "AND (kind <> 'KNOWN_ANSWER' OR (state = 'RETURNED' AND outcome IS NULL)) ORDER BY issued_at, rowid",
           ASSIGNMENT, unitId);
+    }
+
+    @Override
+    public int liveResults(String unitId) {
+      return one("SELECT COUNT(*) FROM assignments INDEXED BY assignments_deciding WHERE unit_id = ? "
+          + "AND kind <> 'KNOWN_ANSWER' AND state = 'RETURNED' AND outcome IS NOT 'WITHDRAWN'",
+          rs -> rs.getInt(1), unitId).orElse(0);
+    }
+
+    @Override
+    public boolean hasReplicaOutOrReturned(String unitId) {
+      return one("SELECT 1 FROM assignments INDEXED BY assignments_deciding WHERE unit_id = ? "
+          + "AND kind <> 'KNOWN_ANSWER' AND state IN ('ISSUED', 'RETURNED') LIMIT 1", rs -> true, unitId).isPresent();
     }
 
     @Override

@@ -73,8 +73,11 @@ public interface Store extends AutoCloseable {
     // --- trust (V2)
     Optional<Rows.DeviceTrust> deviceTrust(String id);
 
-    /** {@link #device} and {@link #deviceTrust} in one read. */
-    Optional<Rows.DeviceAndTrust> deviceAndTrust(String id);
+    /** The device's state and result counts, in one narrow read. */
+    Optional<Rows.QuarantineCounts> quarantineCounts(String id);
+
+    /** What a work poll needs of the device, in one narrow read. */
+    Optional<Rows.Claimant> claimant(String id);
 
     /** Records the device's network prefix (null = unknown). */
     void setDeviceNetwork(String id, String network);
@@ -324,6 +327,15 @@ public interface Store extends AutoCloseable {
      * returned checks awaiting their grade are included. Same order as {@link #assignmentsOfUnit}.
      */
     List<Rows.Assignment> assignmentsToDecide(String unitId);
+
+    /**
+     * How many live results the unit holds: returned replicas (not known-answer checks) whose
+     * vote was not withdrawn. What {@link #assignmentsToDecide} would count, without reading outputs.
+     */
+    int liveResults(String unitId);
+
+    /** Does the unit hold a replica (not a known-answer check) that is out or returned a result? */
+    boolean hasReplicaOutOrReturned(String unitId);
 
     /** ISSUED → RETURNED with its outputs; false if not ISSUED. */
     boolean recordResult(String id, String outputsJson, long elapsedMs, Double energyJ, Instant now);

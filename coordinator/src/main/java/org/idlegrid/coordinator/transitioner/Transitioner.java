@@ -5,7 +5,6 @@ import java.time.Instant;
 import java.util.List;
 import org.idlegrid.coordinator.assimilator.Assimilator;
 import org.idlegrid.coordinator.store.AssignmentKind;
-import org.idlegrid.coordinator.store.AssignmentOutcome;
 import org.idlegrid.coordinator.store.AssignmentState;
 import org.idlegrid.coordinator.store.DeviceState;
 import org.idlegrid.coordinator.store.JobState;
@@ -90,10 +89,7 @@ public final class Transitioner {
       if (a.kind() != AssignmentKind.KNOWN_ANSWER && unit.state() == UnitState.IN_PROGRESS) {
         Rows.Job job = tx.job(a.jobId()).orElseThrow();
         // live results: returned replicas (not known-answer checks) whose vote was not withdrawn
-        long returned = tx.assignmentsToDecide(unit.id()).stream()
-            .filter(x -> x.state() == AssignmentState.RETURNED && x.kind() != AssignmentKind.KNOWN_ANSWER
-                && x.outcome() != AssignmentOutcome.WITHDRAWN).count();
-        if (returned >= unit.quorumOr(job.quorum())) {
+        if (tx.liveResults(unit.id()) >= unit.quorumOr(job.quorum())) {
           tx.transitionUnit(unit.id(), UnitState.IN_PROGRESS, UnitState.VALIDATING);
         }
       }

@@ -162,13 +162,12 @@ public final class Trust {
 
   /** Quarantines the device if its invalid or failure rate passed the threshold; true if it did now. */
   public boolean maybeQuarantine(Store.Tx tx, String deviceId) {
-    Rows.Device d = tx.device(deviceId).orElse(null);
-    Rows.DeviceTrust t = tx.deviceTrust(deviceId).orElse(null);
-    if (d == null || t == null || d.state() != DeviceState.ACTIVE) {
+    Rows.QuarantineCounts d = tx.quarantineCounts(deviceId).orElse(null);
+    if (d == null || d.state() != DeviceState.ACTIVE) {
       return false;
     }
     String reason = policy.quarantineReason(d.resultsValid(), d.resultsInvalid(), d.resultsReturned(),
-        t.resultsErrored(), t.resultsTimedOut());
+        d.resultsErrored(), d.resultsTimedOut());
     if (reason == null || !tx.transitionDevice(deviceId, DeviceState.ACTIVE, DeviceState.QUARANTINED,
         "automatic quarantine: " + reason)) {
       return false;

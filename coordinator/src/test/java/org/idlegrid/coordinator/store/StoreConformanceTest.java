@@ -156,10 +156,30 @@ public abstract class StoreConformanceTest {
     assertFalse(ok(tx -> tx.transitionDevice("d1", DeviceState.ACTIVE, DeviceState.BANNED, "again")));
     assertEquals("cheat", store.transaction(tx -> tx.device(d.id())).orElseThrow().stateReason());
     assertEquals(DeviceState.BANNED, store.transaction(tx -> tx.deviceState(d.id())).orElseThrow());
-    Rows.DeviceAndTrust both = store.transaction(tx -> tx.deviceAndTrust(d.id())).orElseThrow();
-    assertEquals(DeviceState.BANNED, both.device().state());
-    assertEquals(d.id(), both.trust().deviceId());
+    Rows.Claimant claimant = store.transaction(tx -> tx.claimant(d.id())).orElseThrow();
+    assertEquals(DeviceState.BANNED, claimant.state());
+    assertEquals(d.ownerKey(), claimant.ownerKey());
+    assertEquals(DeviceState.BANNED, store.transaction(tx -> tx.quarantineCounts(d.id())).orElseThrow().state());
+    assertTrue(store.transaction(tx -> tx.claimant("nobody")).isEmpty());
     assertTrue(store.transaction(tx -> tx.deviceState("nobody")).isEmpty());
+  }
+
+  @Test
+  void aJobReadInsideARolledBackTransactionIsNotSeenAfterIt() {
+    model("sha256:" + "1".repeat(64));
+    job("j1", "sha256:" + "1".repeat(64), 0, 1, 2);
+    assertEquals(JobState.QUEUED, store.transaction(tx -> tx.job("j1")).orElseThrow().state());
+    assertThrows(IllegalStateException.class, () -> store.transaction(tx -> {
+      assertTrue(tx.transitionJob("j1", JobState.QUEUED, JobState.RUNNING, T0, null));
+      assertEquals(JobState.RUNNING, tx.job("j1").orElseThrow().state(), "the transaction sees its own change");
+      throw new IllegalStateException("roll back");
+    }));
+    assertEquals(JobState.QUEUED, store.transaction(tx -> tx.job("j1")).orElseThrow().state());
+    assertTrue(ok(tx -> tx.transitionJob("j1", JobState.QUEUED, JobState.CANCELLED, T0, "stop")));
+    Rows.Job after = store.transaction(tx -> tx.job("j1")).orElseThrow();
+    assertEquals(JobState.CANCELLED, after.state());
+    assertEquals("stop", after.error());
+    assertEquals(T0, after.finishedAt());
   }
 
   @Test
@@ -334,6 +354,10 @@ public abstract class StoreConformanceTest {
     assertEquals(1, t.resultsErrored());
     assertEquals(2, t.resultsTimedOut());
     assertEquals(0, store.transaction(tx -> tx.countActiveAndTrusted(3))[1]);
+    Rows.QuarantineCounts q = store.transaction(tx -> tx.quarantineCounts("d1")).orElseThrow();
+    assertEquals(1, q.resultsErrored());
+    assertEquals(2, q.resultsTimedOut());
+    assertEquals(0, store.transaction(tx -> tx.claimant("d1")).orElseThrow().streak());
   }
 
   @Test
@@ -562,6 +586,40 @@ public abstract class StoreConformanceTest {
     assertEquals(List.of("r", "k-open"),
         store.transaction(tx -> tx.assignmentsToDecide("j1-u0")).stream().map(Rows.Assignment::id).toList(),
         "a returned check is graded next");
+  }
+
+  @Test
+  void liveResultsCountReturnedReplicasButNotChecksOrWithdrawnVotes() {
+    String m = "sha256:" + "1".repeat(64);
+    model(m);
+    job("j1", m, 0, 1, 3);
+    Rows.Device a = device("a", "owner:ann");
+    Rows.Device b = device("b", "owner:bo");
+    Rows.Device c = device("c", "owner:cy");
+    Rows.Device k = device("k", "owner:kay");
+    assertFalse(ok(tx -> tx.hasReplicaOutOrReturned("j1-u0")));
+    Rows.Assignment check = issueAs("k1", unitRow("j1-u0"), k, null, false, AssignmentKind.KNOWN_ANSWER);
+    assertFalse(ok(tx -> tx.hasReplicaOutOrReturned("j1-u0")), "a known-answer check is no replica");
+    Rows.Assignment ra = issueAs("ra", unitRow("j1-u0"), a, null, false, AssignmentKind.REPLICA);
+    Rows.Assignment rb = issueAs("rb", unitRow("j1-u0"), b, null, false, AssignmentKind.REPLICA);
+    Rows.Assignment rc = issueAs("rc", unitRow("j1-u0"), c, null, false, AssignmentKind.REPLICA);
+    assertTrue(ok(tx -> tx.hasReplicaOutOrReturned("j1-u0")));
+    assertEquals(0, live("j1-u0"));
+    assertTrue(ok(tx -> tx.recordResult(check.id(), "[{}]", 1, null, T0)));
+    assertTrue(ok(tx -> tx.recordResult(ra.id(), "[{}]", 1, null, T0)));
+    assertTrue(ok(tx -> tx.recordResult(rb.id(), "[{}]", 1, null, T0)
+        && tx.gradeAssignment(rb.id(), AssignmentOutcome.WITHDRAWN)));
+    assertTrue(ok(tx -> tx.endAssignment(rc.id(), AssignmentState.TIMED_OUT, "late", T0)));
+    assertEquals(1, live("j1-u0"),
+        "one returned replica; the check, the withdrawn vote and the timed-out replica do not count");
+    assertEquals(store.transaction(tx -> tx.assignmentsToDecide("j1-u0")).stream()
+        .filter(x -> x.state() == AssignmentState.RETURNED && x.kind() != AssignmentKind.KNOWN_ANSWER
+            && x.outcome() != AssignmentOutcome.WITHDRAWN).count(), live("j1-u0"));
+  }
+
+  private int live(String unitId) {
+    Integer n = store.transaction(tx -> tx.liveResults(unitId));
+    return n;
   }
 
   @Test

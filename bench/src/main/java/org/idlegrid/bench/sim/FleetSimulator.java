@@ -437,7 +437,7 @@ public final class FleetSimulator {
     }
     if (warmupResults < 0 && results >= nextWarmupCheck) {
       nextWarmupCheck = results + Math.max(100, config.units() / 50);
-      int valid = engine.store().transaction(tx -> tx.jobProgress(jobId)).unitsValid();
+      int valid = engine.store().transaction(tx -> tx.unitsValid(jobId));
       if (valid >= config.units() / 2) {
         warmupResults = results;
         warmupValid = valid;

@@ -23,6 +23,7 @@ import org.idlegrid.coordinator.store.Rows;
 import org.idlegrid.coordinator.store.Store;
 import org.idlegrid.coordinator.store.UnitAcceptance;
 import org.idlegrid.coordinator.store.UnitState;
+import org.idlegrid.coordinator.store.Vetting;
 import org.idlegrid.coordinator.trust.Trust;
 import org.idlegrid.coordinator.trust.TrustPolicy;
 import org.idlegrid.coordinator.workgen.Jsonl;
@@ -51,7 +52,11 @@ import org.idlegrid.signing.Ed25519;
  *       canonical outputs) is issued beside it;</li>
  *   <li>vetting by the submitter's known answers: an untrusted device that has no check on a
  *       submitter-supplied known answer out, waiting or passed gets one (of the model of the work
- *       it is about to take) before its work; with one slot, alone. These answers come from
+ *       it is about to take) before its work; with one slot, alone. While that check is out it
+ *       gets nothing more: a device that lost its check (it left, it crashed) and polls again
+ *       would otherwise vote on work without ever being vetted. The same goes for backups and
+ *       audits: an unvetted device that would get one gets the check instead (the simulator
+ *       found two colluders, each with two failed checks, agreeing on a backup replica). These answers come from
  *       outside the fleet's votes, so colluders cannot capture them (docs/verification.md);</li>
  *   <li>a replica slot is taken with a conditional decrement of {@code units.needed}, so a unit
  *       is never issued more replicas than it asked for;</li>
@@ -143,11 +148,17 @@ public final class Scheduler {
       String network = policy.networkPlacement() ? device.network() : null;
       Rows.Placement placement = new Rows.Placement(deviceId, device.ownerKey(), network, device.platformClass(),
           !trusted && trust.peerRuleActive(tx));
+      Vetting vetting = trusted ? Vetting.RETURNED : tx.suppliedCheck(deviceId);
+      if (vetting == Vetting.OUT) {
+        // its vetting check is out and has not come back: no more work (nor backups, nor
+        // audits) until it does or is lost, since a check that is never graded vets nothing
+        return List.of();
+      }
       List<Rows.Unit> picked = pick(tx, placement, slots, cachedModels);
       List<Issued> out = new ArrayList<>();
       Map<String, Rows.Job> jobs = new HashMap<>();
       Map<String, Rows.Model> models = new HashMap<>();
-      if (!trusted && !picked.isEmpty() && !tx.hasOpenOrPassedSuppliedCheck(deviceId)) {
+      if (vetting == Vetting.NONE && !picked.isEmpty()) {
         Rows.Unit vet = suppliedKnownAnswer(tx, placement, picked.get(0).modelId());
         if (vet != null) {
           out.add(issueKnownAnswer(tx, vet, device, trusted, now, deadline, models, jobs));
@@ -203,7 +214,12 @@ public final class Scheduler {
         // nothing to do: back up the oldest straggler (speculative execution), see backupCandidate
         Rows.Unit backup = tx.backupCandidate(placement, trusted, now, policy.backupAfter(),
             timeout.toMillis() / 4).orElse(null);
-        if (backup != null) {
+        Rows.Unit vet = backup != null && vetting == Vetting.NONE
+            ? suppliedKnownAnswer(tx, placement, backup.modelId()) : null;
+        if (vet != null) {
+          // an unvetted device backs nothing up before it passes a check: a backup is a vote
+          out.add(issueKnownAnswer(tx, vet, device, trusted, now, deadline, models, jobs));
+        } else if (backup != null) {
           Rows.Job job = jobs.computeIfAbsent(backup.jobId(), id -> tx.job(id).orElseThrow());
           Rows.Model model = models.computeIfAbsent(backup.modelId(), id -> tx.model(id).orElseThrow());
           // a unit on trust stays on trust: the backup (to a trusted device) completes it alone
@@ -223,7 +239,11 @@ public final class Scheduler {
         // share of idle polls
         Rows.Unit audit = policy.closingAudits() ? tx.auditCandidate(placement, policy.riskBudget()).orElse(null)
             : trust.nextDouble() < IDLE_AUDIT_SHARE ? tx.auditCandidate(placement, 0).orElse(null) : null;
-        if (audit != null) {
+        Rows.Unit vet = audit != null && vetting == Vetting.NONE
+            ? suppliedKnownAnswer(tx, placement, audit.modelId()) : null;
+        if (vet != null) {
+          out.add(issueKnownAnswer(tx, vet, device, trusted, now, deadline, models, jobs)); // (as for a backup)
+        } else if (audit != null) {
           Rows.Job job = jobs.computeIfAbsent(audit.jobId(), id -> tx.job(id).orElseThrow());
           Rows.Model model = models.computeIfAbsent(audit.modelId(), id -> tx.model(id).orElseThrow());
           Rows.Assignment row = new Rows.Assignment(Secrets.newId("a-"), audit.id(), audit.jobId(), deviceId,

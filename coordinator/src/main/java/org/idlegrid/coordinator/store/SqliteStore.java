@@ -534,6 +534,11 @@ public final class SqliteStore implements Store {
     }
 
     @Override
+    public int unitsValid(String jobId) {
+      return one("SELECT units_valid FROM jobs WHERE id = ?", rs -> rs.getInt(1), jobId).orElse(0);
+    }
+
+    @Override
     public boolean addValidUnit(String jobId) {
       update("UPDATE jobs SET units_valid = units_valid + 1 WHERE id = ?", jobId);
       return one("SELECT units_valid >= units_total FROM jobs WHERE id = ?", rs -> rs.getBoolean(1), jobId)
@@ -993,10 +998,12 @@ public final class SqliteStore implements Store {
     }
 
     @Override
-    public boolean hasOpenOrPassedSuppliedCheck(String deviceId) {
-      return one("SELECT 1 FROM assignments a JOIN known_answers k ON k.unit_id = a.unit_id WHERE a.device_id = ? "
-          + "AND a.kind = 'KNOWN_ANSWER' AND (a.state = 'ISSUED' OR (a.state = 'RETURNED' AND "
-          + "(a.outcome IS NULL OR a.outcome = 'VALID'))) LIMIT 1", rs -> true, deviceId).isPresent();
+    public Vetting suppliedCheck(String deviceId) {
+      int v = one("SELECT COALESCE(MAX(CASE WHEN a.state = 'RETURNED' AND (a.outcome IS NULL OR a.outcome = 'VALID') "
+          + "THEN 2 WHEN a.state = 'ISSUED' THEN 1 ELSE 0 END), 0) FROM assignments a "
+          + "JOIN known_answers k ON k.unit_id = a.unit_id WHERE a.device_id = ? AND a.kind = 'KNOWN_ANSWER'",
+          rs -> rs.getInt(1), deviceId).orElse(0);
+      return Vetting.values()[v];
     }
 
     @Override

@@ -198,6 +198,12 @@ public interface Store extends AutoCloseable {
 
     Rows.JobProgress jobProgress(String jobId);
 
+    /**
+     * The job's running count of VALID units (kept by {@link #addValidUnit} and
+     * {@link #removeValidUnit}): what {@link #jobProgress} counts, in one row read.
+     */
+    int unitsValid(String jobId);
+
     /** Counts one more VALID unit for the job; true when now every unit of the job is VALID. */
     boolean addValidUnit(String jobId);
 
@@ -288,11 +294,8 @@ public interface Store extends AutoCloseable {
      */
     Optional<Rows.Unit> suppliedKnownAnswer(Rows.Placement placement, String modelId, int skip);
 
-    /**
-     * Has the device a check on a submitter-supplied known answer that is still out, waiting to
-     * be graded, or passed? (Then it needs no vetting check now.)
-     */
-    boolean hasOpenOrPassedSuppliedCheck(String deviceId);
+    /** The device's vetting by checks on submitter-supplied known answers (the strongest of its checks). */
+    Vetting suppliedCheck(String deviceId);
 
     List<String> unitIdsInState(UnitState state, int limit);
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
 import java.util.List;
 import org.idlegrid.coordinator.testing.ApiClient;
 import org.idlegrid.coordinator.testing.FakeDevice;
@@ -159,5 +160,30 @@ class KnownAnswersOverHttpTest extends HttpTestBase {
       assertEquals(EXPECTED.get(i), line.get("output").get("logits"));
     }
     assertFalse(status.toString().contains("knownAnswers"));
+  }
+
+  @Test
+  void aDeviceThatLostItsVettingCheckGetsNoWorkUntilTheCheckTimesOutAndThenAnotherCheck() throws Exception {
+    start(config().assignmentTimeout(Duration.ofMinutes(5)).build());
+    ApiClient alice = submitter("alice");
+    uploadModel(alice, "digits-mlp.onnx", "digits-mlp");
+    String jobId = job(alice, 8, knownAnswers(500, 510)).json().get("id").asText();
+    FakeDevice d = new FakeDevice(anonymous, "forgetful", "fay");
+    ObjectNode lost = d.work(1, 0).get(0);
+    assertTrue(lost.get("records").get(0).get("id").asInt() >= 500, "a vetting check first: " + lost);
+    // it polls again without returning the check (it restarted, it lost it): nothing, not even
+    // with room for more, so that it never votes on the job's units unvetted
+    assertTrue(d.work(1, 0).isEmpty());
+    assertTrue(d.work(4, 0).isEmpty());
+    clock.advance(Duration.ofMinutes(6));
+    assertEquals(1, coordinator.sweepDeadlines());
+    ObjectNode again = d.work(1, 0).get(0);
+    assertTrue(again.get("records").get(0).get("id").asInt() >= 500, "another check: " + again);
+    assertFalse(again.get("unitId").equals(lost.get("unitId")), "not the check it was sent before");
+    assertStatus(200, d.submit(again, DIGITS));
+    List<ObjectNode> work = d.work(1, 0);
+    assertEquals(1, work.size());
+    assertTrue(work.get(0).get("records").get(0).get("id").asInt() < 500, "vetted: the job's work " + work);
+    assertEquals(jobId, work.get(0).get("jobId").asText());
   }
 }

@@ -77,6 +77,37 @@ class BackupReplicaTest {
   }
 
   @Test
+  void anUnvettedDeviceGetsAKnownAnswerCheckInsteadOfABackup() throws Exception {
+    start(TrustPolicy.defaults());
+    Rows.Job job = f.job(2, 2, 2, 2, 4); // one unit, two replicas, quorum 2
+    f.store.transaction(tx -> {
+      tx.insertKnownAnswer(new Rows.Unit(job.id() + "-k0", job.id(), -1, 0, 1, 0, 0, UnitState.VALID, 0, job.seq(),
+          job.modelId(), 0, "[{\"y\":[101.0]}]"), "{\"x\":[100]}", f.now());
+      tx.insertKnownAnswer(new Rows.Unit(job.id() + "-k1", job.id(), -2, 0, 1, 0, 0, UnitState.VALID, 0, job.seq(),
+          job.modelId(), 0, "[{\"y\":[102.0]}]"), "{\"x\":[101]}", f.now());
+      return null;
+    });
+    for (String d : List.of("a", "b")) {
+      Assignment check = f.claim(d);
+      assertEquals(AssignmentKind.KNOWN_ANSWER, f.assignment(check.assignmentId()).kind(), d + " is vetted first");
+      f.submit(d, check, 1);
+    }
+    Assignment a = f.claim("a");
+    Assignment b = f.claim("b");
+    assertEquals(a.unitId(), b.unitId());
+    f.submit("b", b, 1);
+    f.clock.advance(FALLBACK);
+    Assignment toC = f.claim("c");
+    assertEquals(AssignmentKind.KNOWN_ANSWER, f.assignment(toC.assignmentId()).kind(),
+        "a straggler is there to back up, but c has passed no check: a backup is a vote");
+    assertTrue(f.scheduler.claim("c", 1, List.of()).isEmpty(), "nothing more while its check is out");
+    f.submit("c", toC, 1);
+    Assignment backup = f.claim("c");
+    assertEquals(a.unitId(), backup.unitId(), "vetted, c backs up the unit a holds");
+    assertEquals(AssignmentKind.REPLICA, f.assignment(backup.assignmentId()).kind());
+  }
+
+  @Test
   void aUnitStragglesFromItsOldestReplicaStillOutOnceTheNewerOneReturned() throws Exception {
     start(TrustPolicy.defaults());
     f.job(2, 2, 2, 2, 4); // one unit, two replicas, quorum 2

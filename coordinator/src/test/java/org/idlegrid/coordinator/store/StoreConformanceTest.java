@@ -304,6 +304,14 @@ public abstract class StoreConformanceTest {
     Rows.JobProgress p = store.transaction(tx -> tx.jobProgress("j1"));
     assertEquals(2, p.unitsTotal());
     assertEquals(1, p.unitsValid());
+    Integer counted = store.transaction(tx -> tx.unitsValid("j1"));
+    assertEquals(2, counted, "the running count: two addValidUnit calls");
+    store.transaction(tx -> {
+      tx.removeValidUnit("j1");
+      return null;
+    });
+    counted = store.transaction(tx -> tx.unitsValid("j1"));
+    assertEquals(1, counted);
     assertEquals(2, p.recordsDone());
   }
 
@@ -683,31 +691,37 @@ public abstract class StoreConformanceTest {
     Rows.Placement pb = new Rows.Placement("b", "owner:ann", null, null, false);
     Rows.Placement pc = new Rows.Placement("c", "owner:cy", "v4:10.0.0.0/24", null, false);
     assertEquals("j1-u100", store.transaction(tx -> tx.suppliedKnownAnswer(pa, m, 0)).orElseThrow().id());
-    assertFalse(ok(tx -> tx.hasOpenOrPassedSuppliedCheck("a")));
+    assertEquals(Vetting.NONE, vetting("a"));
     Rows.Assignment k0 = issueAs("k0", unitRow("j1-u100"), a, "v4:10.0.0.0/24", false, AssignmentKind.KNOWN_ANSWER);
-    assertTrue(ok(tx -> tx.hasOpenOrPassedSuppliedCheck("a")), "a check is out");
+    assertEquals(Vetting.OUT, vetting("a"), "a check is out");
     assertEquals("j1-u101", store.transaction(tx -> tx.suppliedKnownAnswer(pb, m, 0)).orElseThrow().id(),
         "not the one its owner's other device holds");
     assertEquals("j1-u101", store.transaction(tx -> tx.suppliedKnownAnswer(pc, m, 0)).orElseThrow().id(),
         "not the one its network holds");
     assertTrue(store.transaction(tx -> tx.suppliedKnownAnswer(pc, m, 1)).isEmpty());
     assertTrue(store.transaction(tx -> tx.suppliedKnownAnswer(pa, "sha256:" + "9".repeat(64), 0)).isEmpty());
-    assertFalse(ok(tx -> tx.hasOpenOrPassedSuppliedCheck("b")));
+    assertEquals(Vetting.NONE, vetting("b"));
     // an ordinary known-answer check is not a supplied one
     store.transaction(tx -> {
       tx.transitionUnit("j1-u0", UnitState.PENDING, UnitState.VALID);
       return null;
     });
     issueAs("k1", unitRow("j1-u0"), b, null, false, AssignmentKind.KNOWN_ANSWER);
-    assertFalse(ok(tx -> tx.hasOpenOrPassedSuppliedCheck("b")));
+    assertEquals(Vetting.NONE, vetting("b"));
     // graded INVALID: a failed check no longer counts; graded VALID: passed
     assertTrue(ok(tx -> tx.recordResult(k0.id(), "[{}]", 1, null, T0)));
-    assertTrue(ok(tx -> tx.hasOpenOrPassedSuppliedCheck("a")), "returned, waiting for its grade");
+    assertEquals(Vetting.RETURNED, vetting("a"), "returned, waiting for its grade");
     assertTrue(ok(tx -> tx.gradeAssignment(k0.id(), AssignmentOutcome.INVALID)));
-    assertFalse(ok(tx -> tx.hasOpenOrPassedSuppliedCheck("a")));
+    assertEquals(Vetting.NONE, vetting("a"));
     Rows.Assignment k2 = issueAs("k2", unitRow("j1-u101"), a, null, false, AssignmentKind.KNOWN_ANSWER);
     assertTrue(ok(tx -> tx.recordResult(k2.id(), "[{}]", 1, null, T0)));
     assertTrue(ok(tx -> tx.gradeAssignment(k2.id(), AssignmentOutcome.VALID)));
-    assertTrue(ok(tx -> tx.hasOpenOrPassedSuppliedCheck("a")));
+    assertEquals(Vetting.RETURNED, vetting("a"), "passed");
+    issueAs("k3", unitRow("j1-u100"), a, null, false, AssignmentKind.KNOWN_ANSWER);
+    assertEquals(Vetting.RETURNED, vetting("a"), "a passed check outweighs one out");
+  }
+
+  private Vetting vetting(String deviceId) {
+    return store.transaction(tx -> tx.suppliedCheck(deviceId));
   }
 }

@@ -214,8 +214,7 @@ public final class Scheduler {
         // nothing to do: back up the oldest straggler (speculative execution), see backupCandidate
         Rows.Unit backup = tx.backupCandidate(placement, trusted, now, policy.backupAfter(),
             timeout.toMillis() / 4).orElse(null);
-        Rows.Unit vet = backup != null && vetting == Vetting.NONE
-            ? suppliedKnownAnswer(tx, placement, backup.modelId()) : null;
+        Rows.Unit vet = vettingCheckFor(tx, backup, vetting, placement);
         if (vet != null) {
           // an unvetted device backs nothing up before it passes a check: a backup is a vote
           out.add(issueKnownAnswer(tx, vet, device, trusted, now, deadline, models, jobs));
@@ -239,8 +238,7 @@ public final class Scheduler {
         // share of idle polls
         Rows.Unit audit = policy.closingAudits() ? tx.auditCandidate(placement, policy.riskBudget()).orElse(null)
             : trust.nextDouble() < IDLE_AUDIT_SHARE ? tx.auditCandidate(placement, 0).orElse(null) : null;
-        Rows.Unit vet = audit != null && vetting == Vetting.NONE
-            ? suppliedKnownAnswer(tx, placement, audit.modelId()) : null;
+        Rows.Unit vet = vettingCheckFor(tx, audit, vetting, placement);
         if (vet != null) {
           out.add(issueKnownAnswer(tx, vet, device, trusted, now, deadline, models, jobs)); // (as for a backup)
         } else if (audit != null) {
@@ -269,6 +267,11 @@ public final class Scheduler {
   private Rows.Unit knownAnswerSource(Store.Tx tx, Rows.Placement placement, String modelId) {
     Rows.Unit source = tx.knownAnswerSource(placement, modelId, trust.nextInt(16)).orElse(null);
     return source != null ? source : tx.knownAnswerSource(placement, modelId, 0).orElse(null);
+  }
+
+  /** The check an unvetted device gets in place of {@code work} (a backup, an audit); null if none is due. */
+  private Rows.Unit vettingCheckFor(Store.Tx tx, Rows.Unit work, Vetting vetting, Rows.Placement placement) {
+    return work != null && vetting == Vetting.NONE ? suppliedKnownAnswer(tx, placement, work.modelId()) : null;
   }
 
   /** A known answer supplied by a submitter that this device, its owner and network never held. */

@@ -56,8 +56,9 @@ import org.idlegrid.signing.Ed25519;
  *       gets nothing more: a device that lost its check (it left, it crashed) and polls again
  *       would otherwise vote on work without ever being vetted. The same goes for backups and
  *       audits: an unvetted device that would get one gets the check instead (the simulator
- *       found two colluders, each with two failed checks, agreeing on a backup replica). These answers come from
- *       outside the fleet's votes, so colluders cannot capture them (docs/verification.md);</li>
+ *       found two colluders, each with two failed checks, agreeing on a backup replica).
+ *       These answers come from outside the fleet's votes, so colluders cannot capture them
+ *       (docs/verification.md);</li>
  *   <li>a replica slot is taken with a conditional decrement of {@code units.needed}, so a unit
  *       is never issued more replicas than it asked for;</li>
  *   <li>backup replicas (speculative execution, as in MapReduce): a device that would get

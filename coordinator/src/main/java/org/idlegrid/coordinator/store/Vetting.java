@@ -2,7 +2,8 @@ package org.idlegrid.coordinator.store;
 
 /**
  * Where an untrusted device stands with its vetting: its checks on submitter-supplied known
- * answers. The strongest of its checks counts.
+ * answers. The strongest of its checks counts: the constants are in order of strength, and the
+ * store reads them by ordinal (0, 1, 2), so keep that order.
  */
 public enum Vetting {
   /** No check out, none returned, or only failed and lost ones: it needs a check before work. */

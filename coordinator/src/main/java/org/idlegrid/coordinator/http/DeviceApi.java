@@ -248,14 +248,22 @@ final class DeviceApi {
     long elapsedMs = elapsed != null && elapsed.canConvertToLong() ? Math.max(0, elapsed.asLong()) : 0;
     JsonNode energy = body.get("energyJ");
     Double energyJ = energy != null && energy.isNumber() && Double.isFinite(energy.asDouble()) ? energy.asDouble() : null;
-    Transitioner.Outcome out = s.transitioner().recordResult(p.name(), assignmentId, Json.write(outputs), elapsedMs, energyJ);
+    String outputsJson = Json.write(outputs);
+    // the result and its validation commit together: one commit instead of two, and no moment
+    // at which a result is stored but its unit not yet decided
+    Transitioner.Outcome out = s.store().transaction(tx -> {
+      Transitioner.Outcome o = s.transitioner().recordResult(p.name(), assignmentId, outputsJson, elapsedMs, energyJ);
+      if (o.toValidate()) {
+        s.validator().validate(o.unitId());
+      }
+      return o;
+    });
     if (!out.done()) {
       if (out.refusal() == Transitioner.Refusal.NOT_FOUND) {
         throw ApiError.notFound("no assignment " + assignmentId + " issued to this device");
       }
       refuseIfNotIssued(out.state(), assignmentId);
     }
-    s.validator().validate(out.unitId());
     Http.json(response, callback, 200, Map.of("accepted", true));
   }
 

@@ -59,8 +59,17 @@ public final class Transitioner {
     NOT_ISSUED
   }
 
-  /** {@code refusal} null means done; {@code unitId} is the assignment's unit. */
-  public record Outcome(Refusal refusal, AssignmentState state, String unitId) {
+  /**
+   * {@code refusal} null means done; {@code unitId} is the assignment's unit. {@code toValidate}:
+   * the result left the validator something to do (a quorum to decide, a late result or a
+   * known-answer check to grade). A replica returned to a unit still waiting for its quorum leaves
+   * nothing; skipping the validator then saves a transaction that reads every replica's outputs.
+   */
+  public record Outcome(Refusal refusal, AssignmentState state, String unitId, boolean toValidate) {
+    static Outcome refused(Refusal refusal, AssignmentState state, String unitId) {
+      return new Outcome(refusal, state, unitId, false);
+    }
+
     public boolean done() {
       return refusal == null;
     }
@@ -78,10 +87,10 @@ public final class Transitioner {
     return store.transaction(tx -> {
       Rows.Assignment a = tx.assignment(assignmentId).filter(x -> x.deviceId().equals(deviceId)).orElse(null);
       if (a == null) {
-        return new Outcome(Refusal.NOT_FOUND, null, null);
+        return Outcome.refused(Refusal.NOT_FOUND, null, null);
       }
       if (!tx.recordResult(assignmentId, outputsJson, elapsedMs, energyJ, now)) {
-        return new Outcome(Refusal.NOT_ISSUED, tx.assignment(assignmentId).orElseThrow().state(), a.unitId());
+        return Outcome.refused(Refusal.NOT_ISSUED, tx.assignment(assignmentId).orElseThrow().state(), a.unitId());
       }
       tx.addDeviceCounts(deviceId, 1, 0, 0, 0);
       Rows.Unit unit = tx.unit(a.unitId()).orElseThrow();
@@ -91,9 +100,11 @@ public final class Transitioner {
         // live results: returned replicas (not known-answer checks) whose vote was not withdrawn
         if (tx.liveResults(unit.id()) >= unit.quorumOr(job.quorum())) {
           tx.transitionUnit(unit.id(), UnitState.IN_PROGRESS, UnitState.VALIDATING);
+          return new Outcome(null, AssignmentState.RETURNED, unit.id(), true);
         }
+        return new Outcome(null, AssignmentState.RETURNED, unit.id(), false); // waits for its quorum
       }
-      return new Outcome(null, AssignmentState.RETURNED, unit.id());
+      return new Outcome(null, AssignmentState.RETURNED, unit.id(), true);
     });
   }
 
@@ -104,16 +115,16 @@ public final class Transitioner {
     Outcome out = store.transaction(tx -> {
       Rows.Assignment a = tx.assignment(assignmentId).filter(x -> x.deviceId().equals(deviceId)).orElse(null);
       if (a == null) {
-        return new Outcome(Refusal.NOT_FOUND, null, null);
+        return Outcome.refused(Refusal.NOT_FOUND, null, null);
       }
       if (!tx.endAssignment(assignmentId, to, reason, now)) {
-        return new Outcome(Refusal.NOT_ISSUED, tx.assignment(assignmentId).orElseThrow().state(), a.unitId());
+        return Outcome.refused(Refusal.NOT_ISSUED, tx.assignment(assignmentId).orElseThrow().state(), a.unitId());
       }
       Trust.replicaLost(tx, a);
       if (to == AssignmentState.ERRORED) {
         trust.failure(tx, deviceId, false);
       }
-      return new Outcome(null, to, a.unitId());
+      return new Outcome(null, to, a.unitId(), false);
     });
     if (out.done()) {
       workAvailable.run();

@@ -152,6 +152,20 @@ class BackupReplicaTest {
   }
 
   @Test
+  void aDeviceBacksUpTheOldestStragglerItMayTakeEvenBehindManyItMayNot() throws Exception {
+    start(TrustPolicy.defaults());
+    f.job(40, 1, 1, 1, 3); // 40 units of one replica each
+    List<Assignment> own = f.scheduler.claim("a", 39, List.of()); // a holds the 39 oldest stragglers
+    assertEquals(39, own.size());
+    f.clock.advance(Duration.ofSeconds(1));
+    Assignment b = f.claim("b"); // the newest: the only straggler a may back up
+    f.clock.advance(FALLBACK);
+    List<Assignment> backup = f.scheduler.claim("a", 1, List.of());
+    assertEquals(1, backup.size(), "found past the oldest few, which a holds itself");
+    assertEquals(b.unitId(), backup.get(0).unitId());
+  }
+
+  @Test
   void backupsOffLeavesTheStragglerAloneUntilItsDeadline() throws Exception {
     start(TrustPolicy.defaults().withBackupAfter(0));
     f.job(1, 1, 1, 1, 3);

@@ -183,6 +183,21 @@ public abstract class StoreConformanceTest {
   }
 
   @Test
+  void aModelInsertedInARolledBackTransactionIsGoneAfterIt() {
+    String id = "sha256:" + "7".repeat(64);
+    assertThrows(IllegalStateException.class, () -> store.transaction(tx -> {
+      tx.insertModel(new Rows.Model(id, "m", "OnnxRuntime", 10, "ONNX", "{\"kind\":\"any\",\"inputs\":[]}", "alice",
+          T0));
+      assertEquals("m", tx.model(id).orElseThrow().name(), "the transaction sees its own model");
+      throw new IllegalStateException("roll back");
+    }));
+    assertTrue(store.transaction(tx -> tx.model(id)).isEmpty());
+    model(id);
+    assertEquals(10, store.transaction(tx -> tx.model(id)).orElseThrow().bytes());
+    assertEquals(10, store.transaction(tx -> tx.model(id)).orElseThrow().bytes(), "read twice, the same row");
+  }
+
+  @Test
   void replicaSlotsNeverGoBelowZero() {
     model("sha256:" + "1".repeat(64));
     job("j1", "sha256:" + "1".repeat(64), 0, 1, 2);

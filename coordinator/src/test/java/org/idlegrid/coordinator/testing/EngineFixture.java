@@ -123,7 +123,7 @@ public final class EngineFixture implements AutoCloseable {
   /** Returns a result and runs the validator, as the HTTP layer does. */
   public Transitioner.Outcome submit(String deviceId, Assignment a, double scale) {
     Transitioner.Outcome o = transitioner.recordResult(deviceId, a.assignmentId(), outputs(a, scale), 3, null);
-    if (o.done()) {
+    if (o.toValidate()) {
       validator.validate(o.unitId());
     }
     return o;

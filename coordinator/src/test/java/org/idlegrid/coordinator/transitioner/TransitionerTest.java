@@ -70,6 +70,31 @@ class TransitionerTest {
   }
 
   @Test
+  void onlyAResultThatCompletesTheQuorumOrComesLateIsLeftToTheValidator() throws Exception {
+    f.device("c", null);
+    f.job(1, 1, 2, 2, 3);
+    Assignment first = f.claim("a");
+    Assignment second = f.claim("b");
+    Transitioner.Outcome waiting = f.transitioner.recordResult("a", first.assignmentId(),
+        EngineFixture.outputs(first, 1), 3, null);
+    assertTrue(waiting.done());
+    assertFalse(waiting.toValidate(), "one result of a quorum of two: nothing to decide yet");
+    assertEquals(UnitState.IN_PROGRESS, f.unit(first.unitId()).state());
+    // running the validator anyway changes nothing: skipping it loses nothing
+    assertEquals(UnitState.IN_PROGRESS, f.validator.validate(first.unitId()));
+    assertEquals(null, f.assignment(first.assignmentId()).outcome());
+    Transitioner.Outcome quorum = f.transitioner.recordResult("b", second.assignmentId(),
+        EngineFixture.outputs(second, 1), 3, null);
+    assertTrue(quorum.toValidate(), "the quorum is complete: the unit is VALIDATING");
+    assertEquals(UnitState.VALIDATING, f.unit(first.unitId()).state());
+    assertEquals(UnitState.VALID, f.validator.validate(first.unitId()));
+    Transitioner.Outcome refused = f.transitioner.recordResult("b", second.assignmentId(),
+        EngineFixture.outputs(second, 1), 3, null);
+    assertFalse(refused.done());
+    assertFalse(refused.toValidate(), "a refused result leaves nothing to validate");
+  }
+
+  @Test
   void theDeadlineIsTheIssueTimePlusTheTimeout() throws Exception {
     f.job(1, 1, 1, 1, 1);
     Assignment a = f.claim("a");

@@ -52,7 +52,8 @@ import org.idlegrid.signing.Ed25519;
  *       canonical outputs) is issued beside it;</li>
  *   <li>vetting by the submitter's known answers: an untrusted device that has no check on a
  *       submitter-supplied known answer out, waiting or passed gets one (of the model of the work
- *       it is about to take) before its work; with one slot, alone. While that check is out it
+ *       it is about to take) before its work, alone whatever its slots (a device given work
+ *       beside its check could drop the check and keep its votes). While that check is out it
  *       gets nothing more: a device that lost its check (it left, it crashed) and polls again
  *       would otherwise vote on work without ever being vetted. The same goes for backups and
  *       audits: an unvetted device that would get one gets the check instead (the simulator
@@ -162,7 +163,9 @@ public final class Scheduler {
       if (vetting == Vetting.NONE && !picked.isEmpty()) {
         Rows.Unit vet = suppliedKnownAnswer(tx, placement, picked.get(0).modelId());
         if (vet != null) {
-          out.add(issueKnownAnswer(tx, vet, device, trusted, now, deadline, models, jobs));
+          // the check alone, however many slots: work beside it would let a device that drops
+          // the check (the first of its first answer) vote without ever being graded
+          return List.of(issueKnownAnswer(tx, vet, device, trusted, now, deadline, models, jobs));
         }
       }
       for (Rows.Unit u : picked) {

@@ -163,6 +163,26 @@ class KnownAnswersOverHttpTest extends HttpTestBase {
   }
 
   @Test
+  void anUnvettedDeviceWithRoomForMoreGetsItsCheckAloneSoDroppingTheCheckWinsNoVotes() throws Exception {
+    start();
+    ApiClient alice = submitter("alice");
+    uploadModel(alice, "digits-mlp.onnx", "digits-mlp");
+    String jobId = job(alice, 16, knownAnswers(500, 510)).json().get("id").asText();
+    FakeDevice d = new FakeDevice(anonymous, "greedy", "gil");
+    List<ObjectNode> first = d.work(8, 0);
+    assertEquals(1, first.size(), "the check alone, though it asked for 8: " + first);
+    assertTrue(first.get(0).get("records").get(0).get("id").asInt() >= 500, "a vetting check: " + first);
+    assertTrue(d.work(8, 0).isEmpty(), "nothing while the check is out");
+    assertStatus(200, d.submit(first.get(0), DIGITS));
+    List<ObjectNode> work = d.work(8, 0);
+    assertTrue(work.size() > 1, "vetted: as much work as it has room for " + work);
+    for (ObjectNode a : work) {
+      assertTrue(a.get("records").get(0).get("id").asInt() < 500, "the job's work: " + a);
+      assertEquals(jobId, a.get("jobId").asText());
+    }
+  }
+
+  @Test
   void aDeviceThatLostItsVettingCheckGetsNoWorkUntilTheCheckTimesOutAndThenAnotherCheck() throws Exception {
     start(config().assignmentTimeout(Duration.ofMinutes(5)).build());
     ApiClient alice = submitter("alice");

@@ -75,7 +75,7 @@ public final class FleetSimulator {
   static final long MEAN_ABSENCE_MS = 10 * 60_000;
   static final int WAKE_BATCH = 64;
   /** Events per commit (see {@link #loop}). */
-  static final int COMMIT_EVERY = 256;
+  static final int COMMIT_EVERY = 4096;
 
   /** What to simulate. */
   public record Config(int devices, int units, double cheaters, long seed, double churn, Path dir, boolean quiet,

@@ -915,8 +915,17 @@ public final class SqliteStore implements Store {
       // of them, so an idle poll costs the same however many devices are working).
       double cheapest = one("SELECT MIN(ms_per_record) FROM model_costs", rs -> rs.getDouble(1)).orElse(0.0);
       long shortestWait = cheapest > 0 ? Math.min(fallbackMs, (long) (factor * cheapest)) : fallbackMs;
+      // how many units might straggle, counted up to BACKUP_FIRST + 1 on the index alone: most
+      // idle polls find none and stop here, without the query's joins and probes
+      int straggling = one("SELECT COUNT(*) FROM (SELECT 1 FROM units INDEXED BY units_straggling "
+          + "WHERE state = 'IN_PROGRESS' AND needed = 0 AND last_issued_at <= ? LIMIT " + (BACKUP_FIRST + 1) + ")",
+          rs -> rs.getInt(1), now.toEpochMilli() - shortestWait).orElse(0);
+      if (straggling == 0) {
+        return Optional.empty();
+      }
       Optional<Rows.Unit> oldest = backupAmong(BACKUP_FIRST, p, trusted, now, factor, fallbackMs, shortestWait);
-      return oldest.isPresent() ? oldest : backupAmong(BACKUP_SCAN, p, trusted, now, factor, fallbackMs, shortestWait);
+      return oldest.isPresent() || straggling <= BACKUP_FIRST ? oldest
+          : backupAmong(BACKUP_SCAN, p, trusted, now, factor, fallbackMs, shortestWait);
     }
 
     /** The oldest straggler the device may back up, among the {@code scan} oldest. */
@@ -1017,9 +1026,11 @@ public final class SqliteStore implements Store {
       args.add(modelId);
       String free = neverHeld(p, args);
       args.add(skip);
+      // in the order they were supplied (known_answers_by_model holds them so): the scan stops at
+      // the answer it wants instead of probing the placement rule for every one and sorting
       return one("SELECT " + UNIT_COLUMNS + " FROM known_answers k JOIN units u ON u.id = k.unit_id "
           + "WHERE k.model_id = ? AND u.state = 'VALID' AND u.canonical IS NOT NULL AND " + free + " "
-          + "ORDER BY u.rowid LIMIT 1 OFFSET ?", UNIT, args.toArray());
+          + "ORDER BY k.rowid LIMIT 1 OFFSET ?", UNIT, args.toArray());
     }
 
     @Override

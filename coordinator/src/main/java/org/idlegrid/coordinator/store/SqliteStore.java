@@ -631,9 +631,32 @@ public final class SqliteStore implements Store {
 
     @Override
     public List<Rows.Unit> dispatchCandidates(Rows.Placement p, List<String> modelIds, int limit) {
+      if (!p.needTrustedPeer()) {
+        return dispatchCandidates(p, modelIds, limit, false);
+      }
+      // fresh units first (V6): units held only by untrusted devices, which this device may not
+      // take, would otherwise be walked past on every poll
+      List<Rows.Unit> fresh = dispatchCandidates(p, modelIds, limit, true);
+      if (fresh.size() >= limit) {
+        return fresh;
+      }
+      Map<String, Rows.Unit> all = new java.util.LinkedHashMap<>();
+      fresh.forEach(u -> all.put(u.id(), u));
+      for (Rows.Unit u : dispatchCandidates(p, modelIds, limit, false)) {
+        if (all.size() >= limit) {
+          break;
+        }
+        all.putIfAbsent(u.id(), u);
+      }
+      return List.copyOf(all.values());
+    }
+
+    private List<Rows.Unit> dispatchCandidates(Rows.Placement p, List<String> modelIds, int limit, boolean freshOnly) {
       List<Object> args = new ArrayList<>();
-      StringBuilder sql = new StringBuilder("SELECT " + UNIT_COLUMNS + " FROM units u JOIN jobs j ON j.id = u.job_id "
-          + "WHERE u.needed > 0 AND u.state IN ('PENDING', 'IN_PROGRESS') AND j.state IN ('QUEUED', 'RUNNING') ");
+      StringBuilder sql = new StringBuilder("SELECT " + UNIT_COLUMNS + " FROM units u "
+          + (freshOnly ? "INDEXED BY units_fresh " : "") + "JOIN jobs j ON j.id = u.job_id "
+          + "WHERE u.needed > 0 AND u.state " + (freshOnly ? "= 'PENDING' " : "IN ('PENDING', 'IN_PROGRESS') ")
+          + "AND j.state IN ('QUEUED', 'RUNNING') ");
       if (modelIds != null) {
         if (modelIds.isEmpty()) {
           return List.of();

@@ -312,7 +312,12 @@ public interface Store extends AutoCloseable {
       return dispatchCandidates(new Rows.Placement(deviceId, ownerKey, null, null, false), modelIds, limit);
     }
 
-    /** As above, with the full placement rules of {@link Rows.Placement}. */
+    /**
+     * As above, with the full placement rules of {@link Rows.Placement}. With
+     * {@code needTrustedPeer}, fresh (PENDING) units come first, in the same order, then the
+     * others the device may take: units that wait for a replica only a trusted device may give
+     * are not walked past on every poll.
+     */
     List<Rows.Unit> dispatchCandidates(Rows.Placement placement, List<String> modelIds, int limit);
 
     boolean hasDispatchableWork();

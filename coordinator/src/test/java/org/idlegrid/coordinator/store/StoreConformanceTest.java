@@ -466,20 +466,48 @@ public abstract class StoreConformanceTest {
     assertEquals(1, unknown.size(), "an unknown network excludes nobody");
   }
 
+  /** Job j1 of {@code units} units: u0 held by an untrusted device only, u1 by a trusted one, the rest fresh. */
+  private void unitsHeldByAnUntrustedAndATrustedDevice(int units) {
+    model("sha256:" + "1".repeat(64));
+    job("j1", "sha256:" + "1".repeat(64), 0, units, 2);
+    issueAs("x0", unitRow("j1-u0"), device("u", "owner:u"), null, false, AssignmentKind.REPLICA);
+    issueAs("x1", unitRow("j1-u1"), device("t", "owner:t"), null, true, AssignmentKind.REPLICA);
+  }
+
   @Test
   void anUntrustedDeviceOnlyCrossChecksAUnitATrustedDeviceHolds() {
-    model("sha256:" + "1".repeat(64));
-    job("j1", "sha256:" + "1".repeat(64), 0, 3, 2);
-    Rows.Device untrusted = device("u", "owner:u");
-    Rows.Device trusted = device("t", "owner:t");
-    issueAs("x0", unitRow("j1-u0"), untrusted, null, false, AssignmentKind.REPLICA);
-    issueAs("x1", unitRow("j1-u1"), trusted, null, true, AssignmentKind.REPLICA);
+    unitsHeldByAnUntrustedAndATrustedDevice(3);
     List<String> ids = store.transaction(tx -> tx.dispatchCandidates(
         new Rows.Placement("c", "owner:c", null, null, true), null, 10)).stream().map(Rows.Unit::id).toList();
     assertEquals(List.of("j1-u1", "j1-u2"), ids, "not u0 (held by an untrusted device only); fresh u2 is fine");
     ids = store.transaction(tx -> tx.dispatchCandidates(
         new Rows.Placement("c", "owner:c", null, null, false), null, 10)).stream().map(Rows.Unit::id).toList();
     assertEquals(List.of("j1-u0", "j1-u1", "j1-u2"), ids);
+  }
+
+  @Test
+  void underThePeerRuleAnUntrustedDeviceIsOfferedFreshUnitsBeforeUnitsATrustedDeviceHolds() {
+    unitsHeldByAnUntrustedAndATrustedDevice(4);
+    store.transaction(tx -> {
+      tx.transitionUnit("j1-u0", UnitState.PENDING, UnitState.IN_PROGRESS);
+      tx.transitionUnit("j1-u1", UnitState.PENDING, UnitState.IN_PROGRESS);
+      return null;
+    });
+    Rows.Placement peerRule = new Rows.Placement("c", "owner:c", null, null, true);
+    List<String> ids = store.transaction(tx -> tx.dispatchCandidates(peerRule, null, 10)).stream()
+        .map(Rows.Unit::id).toList();
+    assertEquals(List.of("j1-u2", "j1-u3", "j1-u1"), ids, "fresh units first, then u1; never u0");
+    assertEquals(List.of("j1-u2"), store.transaction(tx -> tx.dispatchCandidates(peerRule, null, 1)).stream()
+        .map(Rows.Unit::id).toList());
+    store.transaction(tx -> {
+      for (String u : List.of("j1-u2", "j1-u3")) {
+        tx.takeReplicaSlot(u);
+        tx.takeReplicaSlot(u);
+      }
+      return null;
+    });
+    assertEquals(List.of("j1-u1"), store.transaction(tx -> tx.dispatchCandidates(peerRule, null, 10)).stream()
+        .map(Rows.Unit::id).toList(), "no fresh unit left: the unit a trusted device holds");
   }
 
   @Test

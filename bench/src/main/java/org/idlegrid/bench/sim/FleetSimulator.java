@@ -74,6 +74,8 @@ public final class FleetSimulator {
   static final long SWEEP_EVERY_MS = 60_000;
   static final long MEAN_ABSENCE_MS = 10 * 60_000;
   static final int WAKE_BATCH = 64;
+  /** The simulation stops after this much virtual time, done or not. */
+  static final long VIRTUAL_LIMIT_MS = Duration.ofDays(60).toMillis();
   /** Events per commit (see {@link #loop}). */
   static final int COMMIT_EVERY = 4096;
 
@@ -367,7 +369,7 @@ public final class FleetSimulator {
   /** Runs the next event; false once the simulation is over. */
   private boolean step(Store store) {
     Event e = events.poll();
-    if (e.at() > Duration.ofDays(60).toMillis()) {
+    if (e.at() > VIRTUAL_LIMIT_MS) {
       log("stopped: 60 virtual days passed");
       return false;
     }

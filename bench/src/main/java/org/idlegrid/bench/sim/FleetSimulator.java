@@ -44,7 +44,10 @@ import org.idlegrid.signing.Ed25519;
  *
  * <p>Events: a device polls ({@link Scheduler#claimRows}); it returns its result after
  * {@code 60 s / speed}; every virtual minute the deadline sweep runs. A device that found no work
- * waits idle until the engine signals that work appeared (as the long poll does).
+ * waits idle until the engine signals that work appeared (a job, a lost replica, a disagreement,
+ * a job waiting for closing audits); then idle devices poll, oldest first, while the scheduler
+ * {@linkplain Scheduler#hasWork has work}, as the long poll's wake does. Each sweep, 64 more poll
+ * anyway (long polls that ran out; they may find a straggler to back up).
  *
  * <p>Commits: the events run in groups of {@link #COMMIT_EVERY} inside one outer store
  * transaction; the engine's transactions nest in it (the store's transactions are reentrant), so
@@ -376,9 +379,10 @@ public final class FleetSimulator {
     clock.set(e.at());
     if (e.device() == null) { // the periodic deadline sweep
       engine.transitioner().sweepDeadlines();
-      // while the job waits for closing audits idle devices have audits to do: wake more of them
-      // (a device that finishes one polls again at once)
-      wake(store.transaction(tx -> tx.verifying(jobId)) ? 16 * WAKE_BATCH : WAKE_BATCH);
+      // some waiting devices' long polls ran out: they poll again (and may find a straggler to
+      // back up, which no wake announces); then the sweep's own signals are served
+      wake(WAKE_BATCH);
+      serveIdle();
       if (jobFinal(store)) {
         return false;
       }
@@ -391,10 +395,22 @@ public final class FleetSimulator {
       return false;
     }
     if (workAppeared) {
-      workAppeared = false;
-      wake(WAKE_BATCH);
+      serveIdle();
     }
     return true;
+  }
+
+  /**
+   * Work appeared: as the long poll's wake does (WorkWaiters), idle devices poll at once, in the
+   * order they went idle, while the scheduler has work, until {@link #WAKE_BATCH} in a row got
+   * nothing (the work left is not for them; they go to the back).
+   */
+  private void serveIdle() {
+    workAppeared = false;
+    int misses = 0;
+    for (int n = idle.size(); n > 0 && misses < WAKE_BATCH && engine.scheduler().hasWork(); n--) {
+      misses = poll(idle.poll()) ? 0 : misses + 1;
+    }
   }
 
   private void wake(int n) {
@@ -408,9 +424,10 @@ public final class FleetSimulator {
     return s.isFinal();
   }
 
-  private void poll(Device d) {
+  /** The device asks for work; true if it got some (false: it is idle again, or gone for good). */
+  private boolean poll(Device d) {
     if (d.outstanding > 0) {
-      return;
+      return false;
     }
     List<Scheduler.Issued> got = engine.scheduler().claimRows(d.id, 1, null);
     if (got.isEmpty()) {
@@ -423,7 +440,7 @@ public final class FleetSimulator {
       } else {
         retired++;
       }
-      return;
+      return false;
     }
     long unitTime = (long) (UNIT_WORK_MS / d.speed * (0.9 + 0.2 * random.nextDouble()));
     if (d.behaviour == Behaviour.LAZY_ZEROS) {
@@ -438,7 +455,7 @@ public final class FleetSimulator {
       long absence = (long) (-Math.log(1 - random.nextDouble()) * MEAN_ABSENCE_MS);
       d.absentMs += absence;
       schedule(clock.elapsed() + unitTime / 2 + absence, d, null);
-      return;
+      return true;
     }
     // a known-answer check may come beside the unit: the device computes both, one after the other
     long at = clock.elapsed();
@@ -452,6 +469,7 @@ public final class FleetSimulator {
       d.outstanding++;
       schedule(at, d, work);
     }
+    return true;
   }
 
   /** Returns a result and validates its unit; true if it was taken. */

@@ -23,8 +23,10 @@ import org.slf4j.LoggerFactory;
  * request's {@link Callback} still open and parks it here. A waiter is answered exactly once,
  * by whichever comes first:
  * <ul>
- *   <li>{@link #wake()} (work appeared: a job, an abort, a timeout, a disagreement): one
- *       dispatcher thread tries a claim for each waiter in arrival order while work remains;</li>
+ *   <li>{@link #wake()} (work appeared: a job, an abort, a timeout, a disagreement, a job
+ *       waiting for closing audits): one dispatcher thread tries a claim for each waiter in
+ *       arrival order while work remains, until {@link #MAX_MISSES} in a row got nothing (a
+ *       waiter that got nothing goes to the back);</li>
  *   <li>its timer: 204 after {@code waitMs};</li>
  *   <li>the connection failing, or {@link #close()}.</li>
  * </ul>
@@ -37,6 +39,12 @@ final class WorkWaiters implements AutoCloseable {
   private static final int WAITING = 0;
   private static final int BUSY = 1;
   private static final int DONE = 2;
+  /**
+   * A wake stops after this many waiters in a row could take nothing: work may be there that
+   * none of them may take (placement, the trusted-peer rule), and trying every waiter on every
+   * wake would cost a claim per waiting device.
+   */
+  static final int MAX_MISSES = 64;
 
   private final Scheduler scheduler;
   private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
@@ -122,7 +130,12 @@ final class WorkWaiters implements AutoCloseable {
 
   private void drain() {
     wakePending.set(false);
-    for (Waiter w : waiters) {
+    int misses = 0;
+    // a snapshot: a waiter that got nothing moves to the back and is not tried twice in one wake
+    for (Waiter w : waiters.toArray(new Waiter[0])) {
+      if (misses >= MAX_MISSES) {
+        return; // the work left is not for these devices; the others get it at their next poll
+      }
       try {
         if (!scheduler.hasWork()) {
           return;
@@ -144,11 +157,18 @@ final class WorkWaiters implements AutoCloseable {
         w.state.set(DONE);
         w.finish();
         Http.json(w.response, w.callback, 200, new WorkResponse(got));
+        misses = 0;
         continue;
       }
-      w.state.set(WAITING);
+      misses++;
       if (System.nanoTime() - w.expiresAt >= 0) {
+        w.state.set(WAITING);
         expire(w);
+      } else {
+        // to the back (while BUSY nobody else removes it): the next wake tries others first
+        waiters.remove(w);
+        waiters.add(w);
+        w.state.set(WAITING);
       }
     }
   }

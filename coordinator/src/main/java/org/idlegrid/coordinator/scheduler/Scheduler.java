@@ -117,9 +117,15 @@ public final class Scheduler {
     }
   }
 
-  /** Is any unit waiting for a replica? (Cheap; the long poll asks before trying a claim.) */
+  /**
+   * Is any unit waiting for a replica, or is a closing audit due (a holder over the risk budget
+   * with a result left to audit)? Cheap; the long poll asks before trying a claim, so that
+   * waiting devices get closing audits when a job starts waiting for them, not at their next poll.
+   */
   public boolean hasWork() {
-    return store.transaction(Store.Tx::hasDispatchableWork);
+    return store.transaction(tx -> tx.hasDispatchableWork()
+        || trust.policy().idleAudits() && trust.policy().closingAudits()
+        && tx.hasClosingAudits(trust.policy().riskBudget()));
   }
 
   /** Up to {@code slots} signed assignments for the device; empty if there is nothing it may take. */

@@ -338,7 +338,10 @@ public final class SqliteStore implements Store {
    * 1.5 ms a search; the oldest few usually do.
    */
   static final int BACKUP_FIRST = 16;
-  /** How many of the riskiest holders an audit search tries before it gives up (placement). */
+  /**
+   * How many of the riskiest holders an audit search tries at a time; it gives up after a page
+   * in which some holder stayed (one this device may not audit, by placement).
+   */
   static final int AUDIT_HOLDERS = 8;
   /**
    * An assignment {@code x} that audits its unit: out and not written off, or returned. A unit
@@ -730,12 +733,12 @@ public final class SqliteStore implements Store {
     @Override
     public void trustReset(String id, Instant now) {
       update("UPDATE devices SET trust_streak = 0, trusted_since = NULL, last_check_at = ?, last_failed_at = ?, "
-          + "checks_failed = checks_failed + 1, on_trust_risk = 0 WHERE id = ?", now, now, id);
+          + "checks_failed = checks_failed + 1, on_trust_risk = 0, audits_all_out = 0 WHERE id = ?", now, now, id);
     }
 
     @Override
     public void onTrustAccepted(String deviceId) {
-      update("UPDATE devices SET on_trust_risk = on_trust_risk + 1 WHERE id = ?", deviceId);
+      update("UPDATE devices SET on_trust_risk = on_trust_risk + 1, audits_all_out = 0 WHERE id = ?", deviceId);
     }
 
     @Override
@@ -748,8 +751,8 @@ public final class SqliteStore implements Store {
       // from the risky devices (few, once the closing audits are under way) to their votes
       return one("SELECT 1 FROM devices d INDEXED BY devices_risk "
           + "JOIN assignments a INDEXED BY assignments_votes ON a.device_id = d.id AND a.outcome = 'VALID' "
-          + "JOIN units u ON u.id = a.unit_id WHERE d.on_trust_risk > 0 AND d.on_trust_risk > ? "
-          + "AND d.state = 'ACTIVE' AND a.job_id = ? AND a.kind = 'ON_TRUST' AND u.state = 'VALID' "
+          + "JOIN units u ON u.id = a.unit_id WHERE d.on_trust_risk > 0 AND d.audits_all_out = 0 "
+          + "AND d.on_trust_risk > ? AND d.state = 'ACTIVE' AND a.job_id = ? AND a.kind = 'ON_TRUST' AND u.state = 'VALID' "
           + "AND u.acceptance = 'ON_TRUST' "
           + "AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.unit_id = u.id AND " + AUDITED + ") LIMIT 1",
           rs -> true, riskBudget, jobId).isPresent()
@@ -778,7 +781,8 @@ public final class SqliteStore implements Store {
      * halved when it was issued ({@link #insertAssignment}); nothing if it was written off before.
      */
     private void giveRiskBack(String auditId) {
-      update("UPDATE devices SET on_trust_risk = on_trust_risk * 2 WHERE id IN (SELECT h.device_id "
+      // (its unit may be audited again: the holder has something to audit, see V7)
+      update("UPDATE devices SET on_trust_risk = on_trust_risk * 2, audits_all_out = 0 WHERE id IN (SELECT h.device_id "
           + "FROM assignments x JOIN assignments h ON h.unit_id = x.unit_id WHERE x.id = ? AND x.kind = 'AUDIT' "
           + "AND x.written_off = 0 AND h.kind = 'ON_TRUST' AND h.outcome = 'VALID')", auditId);
     }
@@ -905,29 +909,50 @@ public final class SqliteStore implements Store {
 
     @Override
     public Optional<Rows.Unit> auditCandidate(Rows.Placement p, double minRisk) {
-      // riskiest first, from the devices with any risk at all (devices_risk)
-      List<String> holders = query("SELECT id FROM devices INDEXED BY devices_risk WHERE on_trust_risk > 0 "
-              + "AND on_trust_risk > ? AND id <> ? ORDER BY on_trust_risk DESC, id LIMIT " + AUDIT_HOLDERS,
-          rs -> rs.getString(1), minRisk, p.deviceId());
-      for (String holder : holders) {
-        List<Object> args = new ArrayList<>();
-        args.add(holder);
-        args.add(p.platformClass() == null ? "" : p.platformClass());
-        String free = placementFree(p, args);
-        Optional<Rows.Unit> unit = one("SELECT " + UNIT_COLUMNS + " FROM " + ON_TRUST_OF_HOLDER
-            + "AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.unit_id = u.id AND " + AUDITED + ") "
-            + "AND (j.homogeneous = 0 OR u.hr_class = ?) AND " + free
-            + " ORDER BY h.finished_at DESC, h.rowid DESC LIMIT 1", UNIT, args.toArray());
-        if (unit.isPresent()) {
-          return unit;
+      // riskiest first, from the devices with some risk and something to audit (devices_risk);
+      // a holder found with nothing to audit leaves the index, so the next page is read only
+      // while a whole page left it (each holder leaves once: the cost is paid once, not per poll)
+      while (true) {
+        List<String> holders = query("SELECT id FROM devices INDEXED BY devices_risk WHERE on_trust_risk > 0 "
+                + "AND audits_all_out = 0 AND on_trust_risk > ? AND id <> ? "
+                + "ORDER BY on_trust_risk DESC, id LIMIT " + AUDIT_HOLDERS,
+            rs -> rs.getString(1), minRisk, p.deviceId());
+        boolean allLeft = true;
+        for (String holder : holders) {
+          List<Object> args = new ArrayList<>();
+          args.add(holder);
+          args.add(p.platformClass() == null ? "" : p.platformClass());
+          String free = placementFree(p, args);
+          Optional<Rows.Unit> unit = one("SELECT " + UNIT_COLUMNS + " FROM " + ON_TRUST_OF_HOLDER
+              + "AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.unit_id = u.id AND " + AUDITED + ") "
+              + "AND (j.homogeneous = 0 OR u.hr_class = ?) AND " + free
+              + " ORDER BY h.finished_at DESC, h.rowid DESC LIMIT 1", UNIT, args.toArray());
+          if (unit.isPresent()) {
+            return unit;
+          }
+          if (one("SELECT 1 FROM " + ON_TRUST_OF_HOLDER + "LIMIT 1", rs -> true, holder).isEmpty()) {
+            // nothing of its work rests on trust any more (all audited, re-opened, or its job
+            // ended): its risk, a sum over such results, is 0; no idle poll need look at it again
+            update("UPDATE devices SET on_trust_risk = 0 WHERE id = ?", holder);
+          } else if (one("SELECT 1 FROM " + ON_TRUST_OF_HOLDER + "AND NOT EXISTS (SELECT 1 FROM assignments x "
+              + "WHERE x.unit_id = u.id AND " + AUDITED + ") LIMIT 1", rs -> true, holder).isEmpty()) {
+            // each of its results on trust has an audit out: no idle poll can audit it until one
+            // is lost or it gets another result on trust (V7)
+            update("UPDATE devices SET audits_all_out = 1 WHERE id = ?", holder);
+          } else {
+            allLeft = false; // this device may not audit it (placement): it stays for others
+          }
         }
-        if (one("SELECT 1 FROM " + ON_TRUST_OF_HOLDER + "LIMIT 1", rs -> true, holder).isEmpty()) {
-          // nothing of its work rests on trust any more (all audited, re-opened, or its job
-          // ended): its risk, a sum over such results, is 0; no idle poll need look at it again
-          update("UPDATE devices SET on_trust_risk = 0 WHERE id = ?", holder);
+        if (holders.size() < AUDIT_HOLDERS || !allLeft) {
+          return Optional.empty();
         }
       }
-      return Optional.empty();
+    }
+
+    @Override
+    public boolean hasClosingAudits(double minRisk) {
+      return one("SELECT 1 FROM devices INDEXED BY devices_risk WHERE on_trust_risk > 0 AND audits_all_out = 0 "
+          + "AND on_trust_risk > ? AND state = 'ACTIVE' LIMIT 1", rs -> true, minRisk).isPresent();
     }
 
     @Override

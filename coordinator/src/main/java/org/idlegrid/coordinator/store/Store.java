@@ -259,9 +259,18 @@ public interface Store extends AutoCloseable {
      * when the device is of the unit's class. It is the newest such unit of the riskiest holder:
      * the device whose risk ({@link Rows.DeviceTrust#onTrustRisk}) is highest and above
      * {@code minRisk}; the next riskiest holders are tried (a few) when the device may audit none
-     * of the first one's units.
+     * of the first one's units. A holder each of whose results on trust has an audit out is
+     * skipped, however many there are, and marked so until one of those audits is lost or it gets
+     * another result on trust; a holder with nothing on trust any more gets risk 0.
      */
     Optional<Rows.Unit> auditCandidate(Rows.Placement placement, double minRisk);
+
+    /**
+     * Whether an idle poll may find a closing audit: an ACTIVE device's risk is over
+     * {@code minRisk} and not all of its results on trust have an audit out. A hint for waking
+     * waiting devices ({@link #auditCandidate} decides; placement may still forbid).
+     */
+    boolean hasClosingAudits(double minRisk);
 
     /**
      * A straggling unit for a backup replica: IN_PROGRESS with all its replicas out

@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.idlegrid.coordinator.testing.ApiClient;
 import org.idlegrid.coordinator.testing.FakeDevice;
+import org.idlegrid.coordinator.trust.TrustPolicy;
 import org.idlegrid.json.Json;
 import org.junit.jupiter.api.Test;
 
@@ -206,6 +207,77 @@ class JobLifecycleTest extends HttpTestBase {
     assertStatus(200, got);
     assertEquals(2, d.assignments(got).size());
     assertEquals(0, coordinator.waitingDevices());
+  }
+
+  @Test
+  void aWakeGivesUpAfterWaitersThatCannotTakeTheWorkAndTriesOthersFirstNextTime() throws Exception {
+    start();
+    ApiClient alice = submitter("alice");
+    uploadModel(alice, "digits-mlp.onnx", "digits-mlp");
+    assertStatus(201, inlineDigitsJob(alice, 2, 1, "{\"replicas\":2,\"quorum\":2}"));
+    FakeDevice ann = new FakeDevice(anonymous, "ann-0", "ann");
+    FakeDevice cy = new FakeDevice(anonymous, "cy", "cy");
+    List<ObjectNode> annHolds = ann.work(2, 0);
+    List<ObjectNode> cyHolds = cy.work(2, 0);
+    assertEquals(2, annHolds.size());
+    assertEquals(2, cyHolds.size(), "every replica is out");
+    // more of ann's devices wait than one wake tries, then a device of another owner
+    int unfit = 65;
+    List<CompletableFuture<ApiClient.Answer>> annPolls = new ArrayList<>();
+    for (int i = 1; i <= unfit; i++) {
+      FakeDevice d = new FakeDevice(anonymous, "ann-" + i, "ann");
+      annPolls.add(d.api.sendAsync("POST", "api/v1/devices/" + d.id + "/work",
+          "{\"slots\":1,\"waitMs\":25000}".getBytes()));
+      awaitWaiting(i);
+    }
+    FakeDevice ben = new FakeDevice(anonymous, "ben", "ben");
+    CompletableFuture<ApiClient.Answer> benPoll = ben.api.sendAsync("POST", "api/v1/devices/" + ben.id + "/work",
+        "{\"slots\":1,\"waitMs\":25000}".getBytes());
+    awaitWaiting(unfit + 1);
+    // a replica is needed again, but ann's devices may not take a unit ann holds: the wake tries
+    // 64 of them and stops; the next wake tries the rest first, and ben gets work at once
+    assertStatus(200, cy.abort(cyHolds.get(0), "user-active"));
+    assertStatus(200, cy.abort(cyHolds.get(1), "user-active"));
+    ApiClient.Answer got = benPoll.get(10, TimeUnit.SECONDS);
+    assertStatus(200, got);
+    assertEquals(1, ben.assignments(got).size());
+    assertTrue(annPolls.stream().noneMatch(CompletableFuture::isDone), "none of ann's devices got ann's unit");
+  }
+
+  @Test
+  void aWaitingDeviceGetsAClosingAuditAsSoonAsAJobStartsWaitingForOne() throws Exception {
+    // trusted after 2 verified results, spot checks never drawn, risk budget 0.5
+    TrustPolicy policy = new TrustPolicy(2, 1e9, 1e-9, 0, 4, 0.5, 20, 0.8, false, 0, true, 2.0, 0.5);
+    start(config().trust(policy).build());
+    ApiClient alice = submitter("alice");
+    uploadModel(alice, "digits-mlp.onnx", "digits-mlp");
+    String jobId = inlineDigitsJob(alice, 3, 1, null).json().get("id").asText();
+    FakeDevice a = new FakeDevice(anonymous, "a", "ann");
+    FakeDevice b = new FakeDevice(anonymous, "b", "ben");
+    FakeDevice c = new FakeDevice(anonymous, "c", "cat");
+    for (int i = 0; i < 2; i++) { // a and b earn trust together
+      ObjectNode x = a.work(1, 0).get(0);
+      ObjectNode y = b.work(1, 0).get(0);
+      assertEquals(x.get("unitId"), y.get("unitId"));
+      assertStatus(200, a.submit(x, DIGITS));
+      assertStatus(200, b.submit(y, DIGITS));
+    }
+    ObjectNode alone = a.work(1, 0).get(0); // the last unit, to a trusted device alone
+    CompletableFuture<ApiClient.Answer> poll = c.api.sendAsync("POST", "api/v1/devices/" + c.id + "/work",
+        "{\"slots\":1,\"waitMs\":20000}".getBytes());
+    awaitWaiting(1); // nothing to do yet: the unit is out, and nothing rests on trust
+    assertStatus(200, a.submit(alone, DIGITS));
+    JsonNode status = job(alice, jobId);
+    assertEquals("RUNNING", status.get("state").asText(), "every unit is valid, but a's result rests on trust");
+    assertTrue(status.get("verifying").asBoolean());
+    ApiClient.Answer got = poll.get(10, TimeUnit.SECONDS); // not after its 20 s
+    assertStatus(200, got);
+    ObjectNode audit = c.assignments(got).get(0);
+    assertEquals(alone.get("unitId"), audit.get("unitId"), "the waiting device audits a's result");
+    assertStatus(200, c.submit(audit, DIGITS));
+    status = job(alice, jobId);
+    assertEquals("COMPLETED", status.get("state").asText());
+    assertFalse(status.get("verifying").asBoolean());
   }
 
   @Test

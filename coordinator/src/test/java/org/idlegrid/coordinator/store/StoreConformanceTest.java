@@ -553,16 +553,21 @@ public abstract class StoreConformanceTest {
     return store.transaction(tx -> tx.auditCandidate(p, minRisk)).map(Rows.Unit::id).orElse(null);
   }
 
+  /** A RUNNING job j1 of {@code units} units, two replicas each. */
+  private void runningJob(int units) {
+    String m = "sha256:" + "1".repeat(64);
+    model(m);
+    job("j1", m, 0, units, 2);
+    assertTrue(ok(tx -> tx.transitionJob("j1", JobState.QUEUED, JobState.RUNNING, T0, null)));
+  }
+
   private double risk(String deviceId) {
     return store.transaction(tx -> tx.deviceTrust(deviceId)).orElseThrow().onTrustRisk();
   }
 
   @Test
   void auditsGoToTheRiskiestHoldersNewestUnitAndTheRiskMovesWithAudits() {
-    String m = "sha256:" + "1".repeat(64);
-    model(m);
-    job("j1", m, 0, 4, 2);
-    assertTrue(ok(tx -> tx.transitionJob("j1", JobState.QUEUED, JobState.RUNNING, T0, null)));
+    runningJob(4);
     Rows.Device h1 = device("h1", "owner:h1");
     Rows.Device h2 = device("h2", "owner:h2");
     Rows.Device x = device("x", "owner:x");
@@ -606,6 +611,50 @@ public abstract class StoreConformanceTest {
     assertTrue(ok(tx -> tx.transitionJob("j1", JobState.RUNNING, JobState.CANCELLED, T0, "cancelled")));
     assertEquals(null, audited(x, 0), "a cancelled job's results are not audited");
     assertEquals(0.0, risk("h2"), 1e-12, "nothing of h2's work rests on trust any more: its risk is 0");
+  }
+
+  @Test
+  void holdersWhoseResultsAllHaveAnAuditOutAreSkippedUntilOneIsLost() {
+    runningJob(12);
+    Rows.Device x = device("x", "owner:x");
+    // ten holders of one result each, every one under audit (risk 1, halved to 0.5 in advance)...
+    List<Rows.Device> holders = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      Rows.Device h = device("h" + i, "owner:h" + i);
+      holders.add(h);
+      acceptedOnTrust("j1-u" + i, h, i);
+      int n = i;
+      store.transaction(tx -> {
+        tx.insertAssignment(new Rows.Assignment("audit-" + n, "j1-u" + n, "j1", "x", "owner:x",
+            AssignmentState.ISSUED, null, T0, T0.plusSeconds(60), null, null, null, null, null, AssignmentKind.AUDIT,
+            null, true));
+        return null;
+      });
+    }
+    // ...and one less risky holder (0.25) whose result nobody audits yet
+    Rows.Device late = device("late", "owner:late");
+    acceptedOnTrust("j1-u10", late, 10);
+    store.transaction(tx -> {
+      tx.halveRisk("late");
+      tx.halveRisk("late");
+      return null;
+    });
+    assertTrue(ok(tx -> tx.hasClosingAudits(0.3)), "before anyone looked, the riskiest holders count");
+    Rows.Device y = device("y", "owner:y");
+    assertEquals("j1-u10", audited(y, 0), "past ten holders with nothing left to audit, the one that has");
+    assertEquals(0.5, risk("h3"), 1e-12, "their risk stays until their audits come back");
+    assertFalse(ok(tx -> tx.hasClosingAudits(0.3)), "nothing left to audit over 0.3: no waiting device to wake");
+    assertTrue(ok(tx -> tx.hasClosingAudits(0.1)), "late (0.125 after its audit) is over 0.1");
+
+    assertTrue(ok(tx -> tx.endAssignment("audit-3", AssignmentState.TIMED_OUT, "late", T0)));
+    assertEquals(1.0, risk("h3"), 1e-12);
+    assertTrue(ok(tx -> tx.hasClosingAudits(0.3)), "h3's audit was lost: its result is to audit again");
+    assertEquals("j1-u3", audited(y, 0.3));
+    assertTrue(ok(tx -> tx.awaitingClosingAudits("j1", 0.3)));
+
+    acceptedOnTrust("j1-u11", holders.get(5), 11);
+    assertEquals(1.5, risk("h5"), 1e-12);
+    assertEquals("j1-u11", audited(y, 1.0), "a new result on trust is to audit: h5 is searched again");
   }
 
   @Test

@@ -82,9 +82,19 @@ final class AdminApi {
     Http.json(response, callback, 201, Map.of("token", token));
   }
 
+  /** One device, with its trust on each model (the list leaves that out). */
   ObjectNode deviceView(Rows.Device d) {
     Rows.DeviceTrust t = s.store().transaction(tx -> tx.deviceTrust(d.id())).orElse(null);
-    return deviceView(d, t, s.trust().policy());
+    Map<String, Integer> streaks = s.store().transaction(tx -> tx.modelStreaks(d.id()));
+    TrustPolicy policy = s.trust().policy();
+    ObjectNode o = deviceView(d, t, policy);
+    ObjectNode models = ((ObjectNode) o.get("trust")).putObject("models");
+    streaks.forEach((model, streak) -> {
+      ObjectNode m = models.putObject(model);
+      m.put("streak", streak);
+      m.put("trusted", o.get("trust").get("trusted").asBoolean() && policy.trusted(streak));
+    });
+    return o;
   }
 
   static ObjectNode deviceView(Rows.Device d, Rows.DeviceTrust t, TrustPolicy policy) {

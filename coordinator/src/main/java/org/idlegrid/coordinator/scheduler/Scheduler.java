@@ -45,9 +45,10 @@ import org.idlegrid.signing.Ed25519;
  *       by its first replica); and, once enough of the fleet is trusted
  *       ({@link Trust#peerRuleActive}), an untrusted device only cross-checks a unit that a
  *       trusted device also holds, so untrusted colluders never form a quorum alone;</li>
- *   <li>adaptive replication: a trusted device taking a fresh unit of a job that allows it gets
+ *   <li>adaptive replication: a device trusted on the device and on the unit's model
+ *       ({@link Store.Tx#modelStreak}) taking a fresh unit of a job that allows it gets
  *       it alone, on trust (quorum 1, nobody else gets a replica), unless the spot check fires
- *       ({@link Trust#draw}): then the unit is replicated as usual, or it is still taken on trust
+ *       ({@link Trust#draw}, with the model's streak): then the unit is replicated as usual, or it is still taken on trust
  *       and a known-answer unit (a copy of a unit validated by a quorum, graded against its
  *       canonical outputs) is issued beside it;</li>
  *   <li>vetting by the submitter's known answers: an untrusted device that has no check on a
@@ -68,7 +69,7 @@ import org.idlegrid.signing.Ed25519;
  *       quarter of the assignment timeout before any is measured), oldest first. It takes no
  *       slot ({@code needed} stays 0): whichever results arrive first decide the unit, the
  *       straggler's late result is graded like any late result. Same placement rules; a unit on
- *       trust is backed up only by a trusted device (on trust too), and under the trusted-peer
+ *       trust is backed up only by a device trusted on its model too (on trust too), and under the trusted-peer
  *       rule an untrusted device backs up only a unit holding a trusted device's result, since
  *       a straggling trusted holder is no cross-check;</li>
  *   <li>idle-time audits: a device that would get nothing (not even a backup) gets a second
@@ -166,6 +167,7 @@ public final class Scheduler {
       List<Issued> out = new ArrayList<>();
       Map<String, Rows.Job> jobs = new HashMap<>();
       Map<String, Rows.Model> models = new HashMap<>();
+      Map<String, Integer> modelStreaks = new HashMap<>();
       if (vetting == Vetting.NONE && !picked.isEmpty()) {
         Rows.Unit vet = suppliedKnownAnswer(tx, placement, picked.get(0).modelId());
         if (vet != null) {
@@ -184,8 +186,12 @@ public final class Scheduler {
         }
         AssignmentKind kind = AssignmentKind.REPLICA;
         Rows.Unit knownAnswer = null;
-        if (trusted && job.adaptive() && fresh(tx, u, job)) {
-          Trust.Draw draw = trust.draw(device.streak());
+        // trusted on the device AND on this unit's model (V8): trust earned on one model buys no
+        // unchecked results of another; the spot-check probability follows the model's streak
+        int modelStreak = trusted && job.adaptive()
+            ? modelStreaks.computeIfAbsent(u.modelId(), m -> tx.modelStreak(deviceId, m)) : 0;
+        if (trusted && job.adaptive() && policy.trusted(modelStreak) && fresh(tx, u, job)) {
+          Trust.Draw draw = trust.draw(modelStreak);
           if (draw == Trust.Draw.SPOT_CHECK_KNOWN_ANSWER) {
             knownAnswer = knownAnswerSource(tx, placement, u.modelId());
           }
@@ -224,6 +230,10 @@ public final class Scheduler {
         // nothing to do: back up the oldest straggler (speculative execution), see backupCandidate
         Rows.Unit backup = tx.backupCandidate(placement, trusted, now, policy.backupAfter(),
             timeout.toMillis() / 4).orElse(null);
+        if (backup != null && backup.acceptance() == UnitAcceptance.ON_TRUST
+            && !policy.trusted(tx.modelStreak(deviceId, backup.modelId()))) {
+          backup = null; // its backup completes it alone: only a device trusted on its model too
+        }
         Rows.Unit vet = vettingCheckFor(tx, backup, vetting, placement);
         if (vet != null) {
           // an unvetted device backs nothing up before it passes a check: a backup is a vote

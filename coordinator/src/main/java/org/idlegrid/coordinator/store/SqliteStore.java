@@ -731,9 +731,32 @@ public final class SqliteStore implements Store {
     }
 
     @Override
+    public void modelPassed(String deviceId, String modelId) {
+      update("INSERT INTO device_models (device_id, model_id, streak) VALUES (?, ?, 1) "
+          + "ON CONFLICT (device_id, model_id) DO UPDATE SET streak = streak + 1", deviceId, modelId);
+    }
+
+    @Override
+    public int modelStreak(String deviceId, String modelId) {
+      return one("SELECT streak FROM device_models WHERE device_id = ? AND model_id = ?", rs -> rs.getInt(1),
+          deviceId, modelId).orElse(0);
+    }
+
+    @Override
+    public Map<String, Integer> modelStreaks(String deviceId) {
+      Map<String, Integer> out = new java.util.TreeMap<>();
+      for (Object[] row : query("SELECT model_id, streak FROM device_models WHERE device_id = ?",
+          rs -> new Object[] {rs.getString(1), rs.getInt(2)}, deviceId)) {
+        out.put((String) row[0], (Integer) row[1]);
+      }
+      return out;
+    }
+
+    @Override
     public void trustReset(String id, Instant now) {
       update("UPDATE devices SET trust_streak = 0, trusted_since = NULL, last_check_at = ?, last_failed_at = ?, "
           + "checks_failed = checks_failed + 1, on_trust_risk = 0, audits_all_out = 0 WHERE id = ?", now, now, id);
+      update("UPDATE device_models SET streak = 0 WHERE device_id = ?", id);
     }
 
     @Override

@@ -90,9 +90,18 @@ public interface Store extends AutoCloseable {
      */
     void trustPassed(String id, Instant now, int threshold);
 
+    /** A result of model {@code modelId} verified by comparison agreed: the device's streak on that model + 1. */
+    void modelPassed(String deviceId, String modelId);
+
+    /** The device's streak on one model (0 if it has none there). */
+    int modelStreak(String deviceId, String modelId);
+
+    /** The device's streak on each model it has one on, by model id. */
+    java.util.Map<String, Integer> modelStreaks(String deviceId);
+
     /**
-     * A failed check: streak 0, no longer trusted, one more failed check, risk 0 (the conviction
-     * that follows withdraws every vote).
+     * A failed check: streak 0 (on every model too), no longer trusted, one more failed check,
+     * risk 0 (the conviction that follows withdraws every vote).
      */
     void trustReset(String id, Instant now);
 

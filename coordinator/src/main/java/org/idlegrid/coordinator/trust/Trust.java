@@ -131,9 +131,13 @@ public final class Trust {
 
   // ------------------------------------------------------------------ verdicts
 
-  /** A result agreed with at least one other device's (or a known answer): streak + 1, risk halved. */
-  public void passed(Store.Tx tx, String deviceId) {
+  /**
+   * A result of model {@code modelId} agreed with at least one other device's (or a known
+   * answer): streak + 1, on the device and on the model; risk halved.
+   */
+  public void passed(Store.Tx tx, String deviceId, String modelId) {
     tx.trustPassed(deviceId, now(), policy.trustThreshold());
+    tx.modelPassed(deviceId, modelId);
     tx.halveRisk(deviceId);
   }
 
@@ -142,8 +146,9 @@ public final class Trust {
    * halved already when the audit was issued ({@link Store.Tx#insertAssignment}), or is halved
    * now if the audit had been written off as a straggler.
    */
-  public void passedAudit(Store.Tx tx, String auditId, String holderId) {
+  public void passedAudit(Store.Tx tx, String auditId, String holderId, String modelId) {
     tx.trustPassed(holderId, now(), policy.trustThreshold());
+    tx.modelPassed(holderId, modelId);
     tx.auditPassed(auditId, holderId);
   }
 

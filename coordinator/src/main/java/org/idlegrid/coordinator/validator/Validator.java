@@ -217,7 +217,7 @@ public final class Validator {
         trust.grant(tx, a, amount);
         tx.addDeviceCounts(a.deviceId(), 0, 1, 0, Math.max(0, amount));
         if (compared) {
-          trust.passed(tx, a.deviceId());
+          trust.passed(tx, a.deviceId(), unit.modelId());
         } else {
           tx.onTrustAccepted(a.deviceId()); // quorum 1: accepted on trust, risk + 1
         }
@@ -276,7 +276,7 @@ public final class Validator {
         if (tx.gradeAssignment(a.id(), valid ? AssignmentOutcome.VALID : AssignmentOutcome.INVALID)) {
           tx.addDeviceCounts(a.deviceId(), 0, valid ? 1 : 0, valid ? 0 : 1, 0);
           if (valid) {
-            trust.passed(tx, a.deviceId());
+            trust.passed(tx, a.deviceId(), unit.modelId());
           } else {
             trust.failed(tx, a.deviceId(), "failed a known-answer check");
           }
@@ -293,13 +293,13 @@ public final class Validator {
             double amount = unit.recordCount() * cost;
             trust.grant(tx, a, amount);
             tx.addDeviceCounts(a.deviceId(), 0, 1, 0, Math.max(0, amount));
-            trust.passed(tx, a.deviceId());
+            trust.passed(tx, a.deviceId(), unit.modelId());
             returned.stream().filter(x -> x.kind() == AssignmentKind.ON_TRUST
                 && x.outcome() == AssignmentOutcome.VALID).forEach(x -> {
                   if (a.kind() == AssignmentKind.AUDIT) {
-                    trust.passedAudit(tx, a.id(), x.deviceId());
+                    trust.passedAudit(tx, a.id(), x.deviceId(), unit.modelId());
                   } else {
-                    trust.passed(tx, x.deviceId());
+                    trust.passed(tx, x.deviceId(), unit.modelId());
                   }
                 });
             tx.setUnitAcceptance(unit.id(), null, UnitAcceptance.REPLICATED);

@@ -117,6 +117,9 @@ class CheaterOverHttpTest extends HttpTestBase {
     assertTrue(c.get("reason").asText().contains("invalid results"), c.toString());
     assertFalse(c.get("trust").get("trusted").asBoolean());
     assertEquals(0, c.get("trust").get("streak").asInt());
+    JsonNode onModel = c.get("trust").get("models").get(status.get("model").asText());
+    assertEquals(0, onModel.get("streak").asInt(), "a failed check resets its trust on every model: " + c);
+    assertFalse(onModel.get("trusted").asBoolean());
     assertEquals(0.0, c.get("trust").get("risk").asDouble(), "all its votes were withdrawn");
     assertTrue(c.get("trust").get("checksFailed").asInt() >= 1);
     assertTrue(c.get("results").get("invalid").asInt() >= 1);
@@ -129,6 +132,9 @@ class CheaterOverHttpTest extends HttpTestBase {
       JsonNode v = device(h);
       assertEquals("ACTIVE", v.get("state").asText());
       assertTrue(v.get("credit").asDouble() > 0);
+      assertEquals(v.get("trust").get("streak").asInt(),
+          v.get("trust").get("models").get(status.get("model").asText()).get("streak").asInt(),
+          "one model: its streak on the model is its streak");
     }
     JsonNode list = admin.get("api/v1/devices").json().get("devices");
     assertEquals(4, list.size());

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -611,6 +612,25 @@ public abstract class StoreConformanceTest {
     assertTrue(ok(tx -> tx.transitionJob("j1", JobState.RUNNING, JobState.CANCELLED, T0, "cancelled")));
     assertEquals(null, audited(x, 0), "a cancelled job's results are not audited");
     assertEquals(0.0, risk("h2"), 1e-12, "nothing of h2's work rests on trust any more: its risk is 0");
+  }
+
+  @Test
+  void streaksAreKeptPerModelAndAFailedCheckResetsThemAll() {
+    device("d1", "owner:d");
+    store.transaction(tx -> {
+      tx.modelPassed("d1", "m1");
+      tx.modelPassed("d1", "m1");
+      tx.modelPassed("d1", "m2");
+      return null;
+    });
+    assertEquals(2, (int) store.transaction(tx -> tx.modelStreak("d1", "m1")));
+    assertEquals(0, (int) store.transaction(tx -> tx.modelStreak("d1", "m3")), "never verified on m3");
+    assertEquals(Map.of("m1", 2, "m2", 1), store.transaction(tx -> tx.modelStreaks("d1")));
+    store.transaction(tx -> {
+      tx.trustReset("d1", T0);
+      return null;
+    });
+    assertEquals(Map.of("m1", 0, "m2", 0), store.transaction(tx -> tx.modelStreaks("d1")));
   }
 
   @Test

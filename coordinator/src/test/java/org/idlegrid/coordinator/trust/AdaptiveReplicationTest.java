@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.idlegrid.coordinator.store.AssignmentKind;
 import org.idlegrid.coordinator.store.AssignmentOutcome;
 import org.idlegrid.coordinator.store.DeviceState;
@@ -322,6 +323,50 @@ class AdaptiveReplicationTest {
     assertEquals(AssignmentOutcome.INVALID, f.assignment(alone.assignmentId()).outcome());
     assertEquals(AssignmentOutcome.VALID, f.assignment(audit.assignmentId()).outcome());
     assertEquals(0, streak("a"), "the device that lost is convicted");
+  }
+
+  @Test
+  void trustEarnedOnOneModelBuysNoUncheckedResultsOfAnother() throws Exception {
+    start(1e-9, 0);
+    f.job(4, 1, 2, 2, 5);
+    earnTrust("a", "b", 2); // trusted: on the device, and on model 1
+    String model2 = "sha256:" + "2".repeat(64);
+    Rows.Job other = f.job(6, 1, 2, 2, 5, "{\"mode\":\"allclose\",\"atol\":1.0E-4,\"rtol\":0.001}", model2, 5);
+    Assignment first = f.claim("a");
+    assertEquals(other.id(), first.jobId());
+    assertEquals(AssignmentKind.REPLICA, kind(first), "a trusted device, but new to model 2: replicated");
+    f.submit("a", first, 1);
+    Assignment pair = f.claim("b");
+    assertEquals(first.unitId(), pair.unitId());
+    f.submit("b", pair, 1);
+    Assignment second = f.claim("a");
+    assertEquals(AssignmentKind.REPLICA, kind(second), "one verified result of model 2 is not enough");
+    f.submit("a", second, 1);
+    f.submit("b", f.claim("b"), 1);
+    assertEquals(4, streak("a"));
+    assertEquals(Map.of("sha256:" + "1".repeat(64), 2, model2, 2), f.store.transaction(tx -> tx.modelStreaks("a")));
+    Assignment alone = f.claim("a");
+    assertEquals(other.id(), alone.jobId());
+    assertEquals(AssignmentKind.ON_TRUST, kind(alone), "trusted on model 2 now");
+  }
+
+  @Test
+  void aStragglingUnitOnTrustIsBackedUpOnlyByADeviceTrustedOnItsModel() throws Exception {
+    start(1e-9, 0);
+    f.job(4, 1, 2, 2, 5);
+    earnTrust("a", "b", 2);
+    earnTrust("c", "d", 2); // all four trusted on model 1
+    String model2 = "sha256:" + "2".repeat(64);
+    f.job(3, 1, 2, 2, 5, "{\"mode\":\"allclose\",\"atol\":1.0E-4,\"rtol\":0.001}", model2, 0);
+    earnTrust("a", "b", 2); // a and b trusted on model 2 as well
+    Assignment alone = f.claim("a");
+    assertEquals(AssignmentKind.ON_TRUST, kind(alone));
+    f.clock.advance(Duration.ofSeconds(1)); // a straggles: model 2 measured at 3 ms a unit
+    assertTrue(f.scheduler.claim("c", 1, List.of()).isEmpty(),
+        "c is trusted, but not on model 2: its backup would be accepted on trust");
+    Assignment backup = f.claim("b");
+    assertEquals(alone.unitId(), backup.unitId(), "b, trusted on model 2, backs it up");
+    assertEquals(AssignmentKind.ON_TRUST, kind(backup));
   }
 
   @Test

@@ -9,6 +9,10 @@
 -- the device may have a result to audit again: a result of it accepted on trust, an audit of its
 -- units lost or written off, a conviction. It is a hint the store keeps exact: no other event
 -- makes a result on trust unaudited.
+--
+-- The index also gains the search's order, riskiest first and then by id: risks are sums of
+-- powers of two, so thousands of devices can share one (0.5, 1), and a search that read the
+-- index by risk alone sorted every device of the top risk on every idle poll.
 ALTER TABLE devices ADD COLUMN audits_all_out INTEGER NOT NULL DEFAULT 0 CHECK (audits_all_out IN (0, 1));
 DROP INDEX devices_risk;
-CREATE INDEX devices_risk ON devices (on_trust_risk) WHERE on_trust_risk > 0 AND audits_all_out = 0;
+CREATE INDEX devices_risk ON devices (on_trust_risk DESC, id) WHERE on_trust_risk > 0 AND audits_all_out = 0;

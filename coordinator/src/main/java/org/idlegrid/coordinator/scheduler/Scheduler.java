@@ -119,14 +119,17 @@ public final class Scheduler {
   }
 
   /**
-   * Is any unit waiting for a replica, or is a closing audit due (a holder over the risk budget
-   * with a result left to audit)? Cheap; the long poll asks before trying a claim, so that
-   * waiting devices get closing audits when a job starts waiting for them, not at their next poll.
+   * Is any unit waiting for a replica, is a closing audit due (a holder over the risk budget
+   * with a result left to audit), or may a unit straggle (a backup to give)? Cheap; the long
+   * poll asks before trying a claim, so that waiting devices get closing audits and backups
+   * when they appear, not at their next poll.
    */
   public boolean hasWork() {
+    TrustPolicy policy = trust.policy();
     return store.transaction(tx -> tx.hasDispatchableWork()
-        || trust.policy().idleAudits() && trust.policy().closingAudits()
-        && tx.hasClosingAudits(trust.policy().riskBudget()));
+        || policy.idleAudits() && policy.closingAudits() && tx.hasClosingAudits(policy.riskBudget())
+        || policy.backupAfter() > 0 && tx.hasStragglers(Instant.ofEpochMilli(clock.millis()), policy.backupAfter(),
+            timeout.toMillis() / 4));
   }
 
   /** Up to {@code slots} signed assignments for the device; empty if there is nothing it may take. */

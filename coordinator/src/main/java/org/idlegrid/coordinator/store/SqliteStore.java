@@ -984,19 +984,34 @@ public final class SqliteStore implements Store {
       // No unit straggles before the shortest wait of any model: only units whose newest replica
       // out was issued before that are read, oldest first (units_straggling; at most BACKUP_SCAN
       // of them, so an idle poll costs the same however many devices are working).
-      double cheapest = one("SELECT MIN(ms_per_record) FROM model_costs", rs -> rs.getDouble(1)).orElse(0.0);
-      long shortestWait = cheapest > 0 ? Math.min(fallbackMs, (long) (factor * cheapest)) : fallbackMs;
+      long shortestWait = shortestWait(factor, fallbackMs);
       // how many units might straggle, counted up to BACKUP_FIRST + 1 on the index alone: most
       // idle polls find none and stop here, without the query's joins and probes
-      int straggling = one("SELECT COUNT(*) FROM (SELECT 1 FROM units INDEXED BY units_straggling "
-          + "WHERE state = 'IN_PROGRESS' AND needed = 0 AND last_issued_at <= ? LIMIT " + (BACKUP_FIRST + 1) + ")",
-          rs -> rs.getInt(1), now.toEpochMilli() - shortestWait).orElse(0);
+      int straggling = mightStraggle(now, shortestWait, BACKUP_FIRST + 1);
       if (straggling == 0) {
         return Optional.empty();
       }
       Optional<Rows.Unit> oldest = backupAmong(BACKUP_FIRST, p, trusted, now, factor, fallbackMs, shortestWait);
       return oldest.isPresent() || straggling <= BACKUP_FIRST ? oldest
           : backupAmong(BACKUP_SCAN, p, trusted, now, factor, fallbackMs, shortestWait);
+    }
+
+    @Override
+    public boolean hasStragglers(Instant now, double factor, long fallbackMs) {
+      return mightStraggle(now, shortestWait(factor, fallbackMs), 1) > 0;
+    }
+
+    /** The shortest wait before any unit straggles: that of the cheapest model measured. */
+    private long shortestWait(double factor, long fallbackMs) {
+      double cheapest = one("SELECT MIN(ms_per_record) FROM model_costs", rs -> rs.getDouble(1)).orElse(0.0);
+      return cheapest > 0 ? Math.min(fallbackMs, (long) (factor * cheapest)) : fallbackMs;
+    }
+
+    /** Units that may straggle (all replicas out, the newest issued {@code shortestWait} ago), up to {@code limit}. */
+    private int mightStraggle(Instant now, long shortestWait, int limit) {
+      return one("SELECT COUNT(*) FROM (SELECT 1 FROM units INDEXED BY units_straggling "
+          + "WHERE state = 'IN_PROGRESS' AND needed = 0 AND last_issued_at <= ? LIMIT " + limit + ")",
+          rs -> rs.getInt(1), now.toEpochMilli() - shortestWait).orElse(0);
     }
 
     /** The oldest straggler the device may back up, among the {@code scan} oldest. */

@@ -282,6 +282,12 @@ public interface Store extends AutoCloseable {
     boolean hasClosingAudits(double minRisk);
 
     /**
+     * Whether a unit may straggle (its replicas all out, the newest issued longer ago than the
+     * cheapest model's wait, as for {@link #backupCandidate}). A hint for waking waiting devices.
+     */
+    boolean hasStragglers(Instant now, double factor, long fallbackMs);
+
+    /**
      * A straggling unit for a backup replica: IN_PROGRESS with all its replicas out
      * ({@code needed = 0}), of a RUNNING job, whose outstanding replicas (known-answer checks aside)
      * were all issued at least {@code factor} × the model's measured time per unit before

@@ -153,9 +153,10 @@ public final class Transitioner {
         break;
       }
     }
-    if (total > 0) {
-      workAvailable.run();
-    }
+    // waiting devices are woken on every sweep, not only when a replica timed out: a unit that
+    // straggles (a backup to give) does so by time passing, which no other event announces; a
+    // wake with nothing to do costs one cheap check
+    workAvailable.run();
     assimilator.releaseVerified(store);
     return total;
   }

@@ -1,6 +1,7 @@
 package org.idlegrid.coordinator.scheduler;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -58,7 +59,12 @@ class BackupReplicaTest {
     assertTrue(f.scheduler.claim("c", 1, List.of()).isEmpty(), "nothing pending, and nothing straggles yet");
     f.clock.advance(FALLBACK.minusSeconds(1));
     assertTrue(f.scheduler.claim("c", 1, List.of()).isEmpty(), "a is not a straggler yet");
+    assertFalse(f.scheduler.hasWork(), "nothing to wake a waiting device for");
     f.clock.advance(Duration.ofSeconds(1));
+    int wakeups = f.wakeups.get();
+    f.transitioner.sweepDeadlines();
+    assertTrue(f.wakeups.get() > wakeups, "the sweep wakes waiting devices, though nothing timed out");
+    assertTrue(f.scheduler.hasWork(), "a straggler to back up");
     Assignment backup = f.claim("c");
     assertEquals(a.unitId(), backup.unitId(), "c backs up the unit a holds");
     assertNotEquals(a.assignmentId(), backup.assignmentId());

@@ -142,9 +142,9 @@ public final class Validator {
     int quorum = unit.quorumOr(job.quorum());
     List<List<Rows.Assignment>> classes = new ArrayList<>();
     List<List<JsonNode>> representatives = new ArrayList<>();
-    List<Rows.Assignment> canonical = null;
-    for (Rows.Assignment a : live) {
-      List<JsonNode> out = outputs(a);
+    int[] classOf = new int[live.size()];
+    for (int i = 0; i < live.size(); i++) {
+      List<JsonNode> out = outputs(live.get(i));
       int k = 0;
       while (k < classes.size() && !policy.agree(representatives.get(k), out)) {
         k++;
@@ -153,9 +153,21 @@ public final class Validator {
         classes.add(new ArrayList<>());
         representatives.add(out);
       }
-      classes.get(k).add(a);
-      if (canonical == null && classes.get(k).size() >= quorum) {
-        canonical = classes.get(k);
+      classes.get(k).add(live.get(i));
+      classOf[i] = k;
+    }
+    if (classes.size() > 1) {
+      // a disputed unit: one agreeing result more than the quorum, where a majority of
+      // maxReplicas can still reach it. A liar that meets an honest result then needs two
+      // accomplices to come, not one (docs/verification.md, "Disputes")
+      quorum = Math.max(quorum, Math.min(job.quorum() + 1, (job.maxReplicas() + 1) / 2));
+    }
+    // the first class to reach the quorum, in arrival order
+    List<Rows.Assignment> canonical = null;
+    int[] sizes = new int[classes.size()];
+    for (int i = 0; i < live.size() && canonical == null; i++) {
+      if (++sizes[classOf[i]] >= quorum) {
+        canonical = classes.get(classOf[i]);
       }
     }
     if (canonical != null) {

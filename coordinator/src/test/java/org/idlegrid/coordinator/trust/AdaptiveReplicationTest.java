@@ -180,6 +180,9 @@ class AdaptiveReplicationTest {
     Assignment tieBreak = f.claim("d");
     assertEquals(check.unitId(), tieBreak.unitId());
     f.submit("d", tieBreak, 1);
+    Assignment third = f.claim("e"); // a disputed unit needs three agreeing results
+    assertEquals(check.unitId(), third.unitId());
+    f.submit("e", third, 1);
 
     assertEquals(AssignmentOutcome.INVALID, f.assignment(check.assignmentId()).outcome());
     assertEquals(0, streak("a"), "trust reset");
@@ -227,8 +230,8 @@ class AdaptiveReplicationTest {
     assertEquals(AssignmentKind.REPLICA, kind(pa), "a unit someone else holds is never taken on trust");
     f.submit("a", pa, 9);
     f.submit("c", pc, 1);
-    Assignment pd = f.claim("d");
-    f.submit("d", pd, 1);
+    f.submit("d", f.claim("d"), 1);
+    f.submit("e", f.claim("e"), 1); // a disputed unit needs three agreeing results
     assertEquals(JobState.COMPLETED, f.jobRow(probe.id()).state());
 
     assertEquals(JobState.RUNNING, f.jobRow(small.id()).state(), "re-opened for re-verification");
@@ -315,6 +318,10 @@ class AdaptiveReplicationTest {
     Assignment tieBreak = f.claim("d");
     assertEquals(alone.unitId(), tieBreak.unitId());
     f.submit("d", tieBreak, 1);
+    assertEquals(UnitState.IN_PROGRESS, f.unit(alone.unitId()).state(), "disputed: three must agree");
+    Assignment third = f.claim("e");
+    assertEquals(alone.unitId(), third.unitId());
+    f.submit("e", third, 1);
     assertEquals(UnitState.VALID, f.unit(alone.unitId()).state());
     runHonest(List.of("b", "c", "d", "e")); // a's other votes were withdrawn and are recomputed
     assertEquals(JobState.COMPLETED, f.jobRow(job.id()).state());
@@ -478,7 +485,8 @@ class AdaptiveReplicationTest {
     assertEquals(AssignmentKind.AUDIT, kind(audit), "the riskiest holder's newest result: the wrong one");
     assertEquals(wrong.unitId(), audit.unitId());
     f.submit("c", audit, 1);
-    f.submit("d", f.claim("d"), 1); // the quorum convicts a
+    f.submit("d", f.claim("d"), 1);
+    f.submit("e", f.claim("e"), 1); // three agree (a disputed unit): the quorum convicts a
     assertEquals(0, streak("a"));
     assertEquals(0.0, risk("a"), "every vote of a convicted device is withdrawn: nothing of it rests on trust");
   }
@@ -513,8 +521,8 @@ class AdaptiveReplicationTest {
       assertEquals(e.unitId(), b.unitId());
       f.submit("e", e, 7);
       f.submit("b", b, 1);
-      Assignment c = f.claim("c");
-      f.submit("c", c, 1);
+      f.submit("c", f.claim("c"), 1);
+      f.submit("d", f.claim("d"), 1); // a disputed unit needs three agreeing results
     }
     Rows.Device e = f.deviceRow("e");
     assertEquals(DeviceState.QUARANTINED, e.state());

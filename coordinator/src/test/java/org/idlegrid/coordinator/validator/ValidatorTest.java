@@ -54,7 +54,7 @@ class ValidatorTest {
   }
 
   @Test
-  void disagreementAsksForOneMoreReplicaAndTheMajorityWins() throws Exception {
+  void aDisputedUnitNeedsOneAgreeingResultMoreThanTheQuorum() throws Exception {
     Rows.Job job = f.job(2, 2, 2, 2, 5);
     Assignment a = f.claim("a");
     Assignment b = f.claim("b");
@@ -63,12 +63,17 @@ class ValidatorTest {
     f.submit("b", b, 3);
     Rows.Unit u = f.unit(a.unitId());
     assertEquals(UnitState.IN_PROGRESS, u.state());
-    assertEquals(1, u.needed());
-    assertTrue(f.wakeups.get() > wakeupsBefore, "waiting devices are woken for the new replica");
+    assertEquals(2, u.needed(), "disputed: 3 agreeing results (a majority of maxReplicas 5), a has 1");
+    assertTrue(f.wakeups.get() > wakeupsBefore, "waiting devices are woken for the new replicas");
     assertNull(f.assignment(a.assignmentId()).outcome(), "nobody is graded before the unit is decided");
     Assignment c = f.claim("c");
     assertEquals(a.unitId(), c.unitId());
     f.submit("c", c, 2);
+    assertEquals(UnitState.IN_PROGRESS, f.unit(a.unitId()).state(),
+        "two agree, as a quorum would; one accomplice of b could have made it two against one");
+    Assignment d = f.claim("d");
+    assertEquals(a.unitId(), d.unitId());
+    f.submit("d", d, 2);
     assertEquals(UnitState.VALID, f.unit(a.unitId()).state());
     assertEquals(AssignmentOutcome.VALID, f.assignment(a.assignmentId()).outcome());
     assertEquals(AssignmentOutcome.INVALID, f.assignment(b.assignmentId()).outcome());
@@ -76,6 +81,19 @@ class ValidatorTest {
     assertEquals(1, f.deviceRow("b").resultsInvalid());
     assertEquals(0.0, f.deviceRow("b").credit());
     assertEquals(JobState.COMPLETED, f.jobRow(job.id()).state());
+  }
+
+  @Test
+  void whereNoMajorityOfMaxReplicasCouldGoFurtherADisputeIsDecidedByTheQuorum() throws Exception {
+    f.job(2, 2, 2, 2, 3);
+    Assignment a = f.claim("a");
+    Assignment b = f.claim("b");
+    f.submit("a", a, 2);
+    f.submit("b", b, 3);
+    assertEquals(1, f.unit(a.unitId()).needed(), "3 agreeing of at most 3 would leave no room: the quorum, 2");
+    Assignment c = f.claim("c");
+    f.submit("c", c, 2);
+    assertEquals(UnitState.VALID, f.unit(a.unitId()).state());
   }
 
   @Test

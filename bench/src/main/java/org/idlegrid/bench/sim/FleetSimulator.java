@@ -185,7 +185,7 @@ public final class FleetSimulator {
     } catch (IllegalArgumentException e) {
       System.err.println("error: " + e.getMessage());
       System.err.println("usage: java -jar idlegrid-simulator.jar --devices N --units U [--cheaters 0.2] [--seed 1] "
-          + "[--churn 0.05] [--trust-threshold 10] [--k 0.5] [--pmin 0.05] [--idle-audits on|off] [--known-answers N] [--backup-after 2 (0 = off)] [--dir DIR] [--quiet]");
+          + "[--churn 0.05] [--trust-threshold 10] [--k 0.5] [--pmin 0.05] [--idle-audits on|off] [--known-answers N] [--backup-after 1 (0 = off)] [--dir DIR] [--quiet]");
       System.exit(2);
       return;
     }

@@ -37,7 +37,7 @@ package org.idlegrid.coordinator.trust;
  *     (or, without a risk budget, a random one on a share of idle polls; default true)
  * @param backupAfter a device with nothing to do gets a backup replica of a unit whose outstanding
  *     replicas were all issued more than {@code backupAfter} × the model's measured time per unit
- *     ago (speculative execution, as in MapReduce; default 2; 0 turns backups off)
+ *     ago (speculative execution, as in MapReduce; default 1; 0 turns backups off)
  * @param riskBudget the risk above which a device's results on trust hold a job back for closing
  *     audits, and above which idle devices audit (default 1/32; 0, or idleAudits off, turns closing
  *     audits off)
@@ -103,7 +103,7 @@ public record TrustPolicy(
   }
 
   public static TrustPolicy defaults() {
-    return new TrustPolicy(10, 2, 0.05, 0.5, 4, 0.5, 20, 0.8, true, 0.2, true, 2.0, DEFAULT_RISK_BUDGET);
+    return new TrustPolicy(10, 2, 0.05, 0.5, 4, 0.5, 20, 0.8, true, 0.2, true, 1.0, DEFAULT_RISK_BUDGET);
   }
 
   public TrustPolicy withTrustThreshold(int n) {

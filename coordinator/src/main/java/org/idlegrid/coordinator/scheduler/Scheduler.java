@@ -46,10 +46,10 @@ import org.idlegrid.signing.Ed25519;
  *       ({@link Trust#peerRuleActive}), an untrusted device only cross-checks a unit that a
  *       trusted device also holds, so untrusted colluders never form a quorum alone;</li>
  *   <li>adaptive replication: a device trusted on the device and on the unit's model
- *       ({@link Store.Tx#modelStreak}) taking a fresh unit of a job that allows it gets
- *       it alone, on trust (quorum 1, nobody else gets a replica), unless the spot check fires
- *       ({@link Trust#draw}, with the model's streak): then the unit is replicated as usual, or it is still taken on trust
- *       and a known-answer unit (a copy of a unit validated by a quorum, graded against its
+ *       ({@link Store.Tx#modelStreak}) taking a fresh unit of a job that allows it gets it
+ *       alone, on trust (quorum 1, nobody else gets a replica), unless the spot check fires
+ *       ({@link Trust#draw}, with the model's streak): then the unit is replicated as usual,
+ *       or it is still taken on trust and a known-answer unit (a copy of a unit validated by a quorum, graded against its
  *       canonical outputs) is issued beside it;</li>
  *   <li>vetting by the submitter's known answers: an untrusted device that has no check on a
  *       submitter-supplied known answer out, waiting or passed gets one (of the model of the work
@@ -69,9 +69,9 @@ import org.idlegrid.signing.Ed25519;
  *       quarter of the assignment timeout before any is measured), oldest first. It takes no
  *       slot ({@code needed} stays 0): whichever results arrive first decide the unit, the
  *       straggler's late result is graded like any late result. Same placement rules; a unit on
- *       trust is backed up only by a device trusted on its model too (on trust too), and under the trusted-peer
- *       rule an untrusted device backs up only a unit holding a trusted device's result, since
- *       a straggling trusted holder is no cross-check;</li>
+ *       trust is backed up only by a device trusted on its model too (on trust too), and under
+ *       the trusted-peer rule an untrusted device backs up only a unit holding a trusted
+ *       device's result, since a straggling trusted holder is no cross-check;</li>
  *   <li>idle-time audits: a device that would get nothing (not even a backup) gets a second
  *       replica of a unit accepted on trust (one audit per unit, same placement rules; not while
  *       the trusted-peer rule asks this device for a trusted peer): the newest unit of the

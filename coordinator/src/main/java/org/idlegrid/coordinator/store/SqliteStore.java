@@ -775,8 +775,8 @@ public final class SqliteStore implements Store {
       return one("SELECT 1 FROM devices d INDEXED BY devices_risk "
           + "JOIN assignments a INDEXED BY assignments_votes ON a.device_id = d.id AND a.outcome = 'VALID' "
           + "JOIN units u ON u.id = a.unit_id WHERE d.on_trust_risk > 0 AND d.audits_all_out = 0 "
-          + "AND d.on_trust_risk > ? AND d.state = 'ACTIVE' AND a.job_id = ? AND a.kind = 'ON_TRUST' AND u.state = 'VALID' "
-          + "AND u.acceptance = 'ON_TRUST' "
+          + "AND d.on_trust_risk > ? AND d.state = 'ACTIVE' AND a.job_id = ? AND a.kind = 'ON_TRUST' "
+          + "AND u.state = 'VALID' AND u.acceptance = 'ON_TRUST' "
           + "AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.unit_id = u.id AND " + AUDITED + ") LIMIT 1",
           rs -> true, riskBudget, jobId).isPresent()
           // an audit of one of its units still out (its holder's risk was halved in advance)

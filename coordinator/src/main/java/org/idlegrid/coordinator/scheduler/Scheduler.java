@@ -127,9 +127,14 @@ public final class Scheduler {
   public boolean hasWork() {
     TrustPolicy policy = trust.policy();
     return store.transaction(tx -> tx.hasDispatchableWork()
-        || policy.idleAudits() && policy.closingAudits() && tx.hasClosingAudits(policy.riskBudget())
+        || policy.closingAudits() && tx.hasClosingAudits(policy.riskBudget())
         || policy.backupAfter() > 0 && tx.hasStragglers(Instant.ofEpochMilli(clock.millis()), policy.backupAfter(),
-            timeout.toMillis() / 4));
+            backupFallbackMs()));
+  }
+
+  /** Before a model's time per unit is measured, a unit straggles after a quarter of the assignment timeout. */
+  private long backupFallbackMs() {
+    return timeout.toMillis() / 4;
   }
 
   /** Up to {@code slots} signed assignments for the device; empty if there is nothing it may take. */
@@ -232,7 +237,7 @@ public final class Scheduler {
       if (out.isEmpty() && policy.backupAfter() > 0) {
         // nothing to do: back up the oldest straggler (speculative execution), see backupCandidate
         Rows.Unit backup = tx.backupCandidate(placement, trusted, now, policy.backupAfter(),
-            timeout.toMillis() / 4).orElse(null);
+            backupFallbackMs()).orElse(null);
         if (backup != null && backup.acceptance() == UnitAcceptance.ON_TRUST
             && !policy.trusted(tx.modelStreak(deviceId, backup.modelId()))) {
           backup = null; // its backup completes it alone: only a device trusted on its model too

@@ -42,9 +42,9 @@ public final class Trust {
   private final RandomGenerator random;
   private final Clock clock;
   private final Runnable workAvailable;
-  // the share of trusted devices changes slowly: recounted at most every 10 s of clock time
-  private long peerRuleCheckedAt = Long.MIN_VALUE;
-  private boolean peerRuleActive;
+  private long countedAt = Long.MIN_VALUE;
+  private int activeDevices;
+  private int trustedDevices;
 
   public Trust(TrustPolicy policy, RandomGenerator random, Clock clock, Runnable workAvailable) {
     this.policy = policy;
@@ -68,14 +68,34 @@ public final class Trust {
     if (policy.trustedPeerShare() <= 0) {
       return false;
     }
+    count(tx);
+    return activeDevices > 0 && trustedDevices >= policy.trustedPeerShare() * activeDevices;
+  }
+
+  /**
+   * Does a quorum of strangers need one agreeing result more ({@link TrustPolicy#vouchStreak})?
+   * Not in a fleet of fewer than {@link TrustPolicy#STRANGER_RULE_MIN_FLEET} active devices: there
+   * the extra result may have no device of another owner and network to come from, and the
+   * unit would wait for ever.
+   */
+  public synchronized boolean strangerRuleActive(Store.Tx tx) {
+    if (policy.vouchStreak() <= 0) {
+      return false;
+    }
+    count(tx);
+    return activeDevices >= TrustPolicy.STRANGER_RULE_MIN_FLEET;
+  }
+
+  // the fleet changes slowly: recounted at most every 10 s of clock time
+  private void count(Store.Tx tx) {
     long now = clock.millis();
     // (the first call always counts: now - Long.MIN_VALUE overflows to a negative number)
-    if (peerRuleCheckedAt == Long.MIN_VALUE || now - peerRuleCheckedAt >= 10_000 || now < peerRuleCheckedAt) {
+    if (countedAt == Long.MIN_VALUE || now - countedAt >= 10_000 || now < countedAt) {
       int[] counts = tx.countActiveAndTrusted(policy.trustThreshold());
-      peerRuleActive = counts[0] > 0 && counts[1] >= policy.trustedPeerShare() * counts[0];
-      peerRuleCheckedAt = now;
+      activeDevices = counts[0];
+      trustedDevices = counts[1];
+      countedAt = now;
     }
-    return peerRuleActive;
   }
 
   /** What a trusted device's fresh unit becomes. */
@@ -185,6 +205,26 @@ public final class Trust {
     }
     tx.trustReset(deviceId, now);
     withdrawVotes(tx, deviceId);
+    workAvailable.run();
+    return true;
+  }
+
+  /**
+   * A verdict against the device was reversed (INVALID → VALID: the result it lost to was
+   * withdrawn). If it is quarantined and its counts no longer pass a quarantine threshold, it
+   * was quarantined for verdicts that did not stand: it is released, trust starting again from
+   * 0. True if it was released now.
+   */
+  public boolean maybeRelease(Store.Tx tx, String deviceId) {
+    Rows.QuarantineCounts d = tx.quarantineCounts(deviceId).orElse(null);
+    if (d == null || d.state() != DeviceState.QUARANTINED || policy.quarantineReason(d.resultsValid(),
+        d.resultsInvalid(), d.resultsReturned(), d.resultsErrored(), d.resultsTimedOut()) != null) {
+      return false;
+    }
+    if (!tx.transitionDevice(deviceId, DeviceState.QUARANTINED, DeviceState.ACTIVE,
+        "automatic release: the verdicts it was quarantined for were reversed")) {
+      return false;
+    }
     workAvailable.run();
     return true;
   }

@@ -41,6 +41,10 @@ package org.idlegrid.coordinator.trust;
  * @param riskBudget the risk above which a device's results on trust hold a job back for closing
  *     audits, and above which idle devices audit (default 1/32; 0, or idleAudits off, turns closing
  *     audits off)
+ * @param vouchStreak the streak a device needs to vouch for a quorum: a class of agreeing results
+ *     none of whose devices has it (a quorum of strangers) needs one agreeing result more than
+ *     the quorum, where {@code maxReplicas} allows (default 1; 0 turns the rule off;
+ *     docs/verification.md, "A quorum of strangers")
  */
 public record TrustPolicy(
     int trustThreshold,
@@ -55,10 +59,30 @@ public record TrustPolicy(
     double trustedPeerShare,
     boolean idleAudits,
     double backupAfter,
-    double riskBudget) {
+    double riskBudget,
+    int vouchStreak) {
 
   /** The default risk budget: 1/32 (docs/verification.md, "Risk and closing audits"). */
   public static final double DEFAULT_RISK_BUDGET = 1.0 / 32;
+
+  /** The default vouch streak: one result verified by comparison since the device's last failure. */
+  public static final int DEFAULT_VOUCH_STREAK = 1;
+
+  /**
+   * The quorum-of-strangers rule applies in a fleet of at least this many active devices: in a
+   * smaller one the extra result may have no device of another owner and network to come from
+   * (and its owners are few enough for an admin to know).
+   */
+  public static final int STRANGER_RULE_MIN_FLEET = 12;
+
+  /** Without a vouch streak given: {@link #DEFAULT_VOUCH_STREAK}. */
+  public TrustPolicy(int trustThreshold, double k, double pMin, double knownAnswerShare, int quarantineMinSample,
+      double quarantineInvalidRate, int failureMinSample, double quarantineFailureRate, boolean networkPlacement,
+      double trustedPeerShare, boolean idleAudits, double backupAfter, double riskBudget) {
+    this(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate, failureMinSample,
+        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, riskBudget,
+        DEFAULT_VOUCH_STREAK);
+  }
 
   /** Without a risk budget given: {@link #DEFAULT_RISK_BUDGET}. */
   public TrustPolicy(int trustThreshold, double k, double pMin, double knownAnswerShare, int quarantineMinSample,
@@ -100,45 +124,58 @@ public record TrustPolicy(
         "backupAfter must be 0 (off) or at least 1 (times the measured time per unit), got " + backupAfter);
     require(riskBudget >= 0 && Double.isFinite(riskBudget),
         "riskBudget must be 0 (off) or a positive number of results, got " + riskBudget);
+    require(vouchStreak >= 0, "vouchStreak must be 0 (off) or a number of verified results, got " + vouchStreak);
   }
 
   public static TrustPolicy defaults() {
-    return new TrustPolicy(10, 2, 0.05, 0.5, 4, 0.5, 20, 0.8, true, 0.2, true, 1.0, DEFAULT_RISK_BUDGET);
+    return new TrustPolicy(10, 2, 0.05, 0.5, 4, 0.5, 20, 0.8, true, 0.2, true, 1.0, DEFAULT_RISK_BUDGET,
+        DEFAULT_VOUCH_STREAK);
   }
 
   public TrustPolicy withTrustThreshold(int n) {
     return new TrustPolicy(n, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate, failureMinSample,
-        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, riskBudget);
+        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, riskBudget, vouchStreak);
   }
 
   public TrustPolicy withNetworkPlacement(boolean on) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, on, trustedPeerShare, idleAudits, backupAfter, riskBudget);
+        failureMinSample, quarantineFailureRate, on, trustedPeerShare, idleAudits, backupAfter, riskBudget, vouchStreak);
   }
 
   public TrustPolicy withKnownAnswerShare(double share) {
     return new TrustPolicy(trustThreshold, k, pMin, share, quarantineMinSample, quarantineInvalidRate, failureMinSample,
-        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, riskBudget);
+        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, riskBudget, vouchStreak);
   }
 
   public TrustPolicy withTrustedPeerShare(double share) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, networkPlacement, share, idleAudits, backupAfter, riskBudget);
+        failureMinSample, quarantineFailureRate, networkPlacement, share, idleAudits, backupAfter, riskBudget, vouchStreak);
   }
 
   public TrustPolicy withIdleAudits(boolean on) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, on, backupAfter, riskBudget);
+        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, on, backupAfter, riskBudget, vouchStreak);
   }
 
   public TrustPolicy withBackupAfter(double factor) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, factor, riskBudget);
+        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, factor, riskBudget, vouchStreak);
   }
 
   public TrustPolicy withRiskBudget(double budget) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, budget);
+        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, budget, vouchStreak);
+  }
+
+  public TrustPolicy withVouchStreak(int streak) {
+    return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
+        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, riskBudget,
+        streak);
+  }
+
+  /** Does a device with this streak vouch for a quorum it is part of? */
+  public boolean vouches(int streak) {
+    return vouchStreak == 0 || streak >= vouchStreak;
   }
 
   /** Are there closing audits (idle-time audits on and a risk budget)? */

@@ -16,6 +16,7 @@ import org.idlegrid.coordinator.store.Store;
 import org.idlegrid.coordinator.store.UnitAcceptance;
 import org.idlegrid.coordinator.store.UnitState;
 import org.idlegrid.coordinator.trust.Trust;
+import org.idlegrid.coordinator.trust.TrustPolicy;
 import org.idlegrid.json.Json;
 import org.idlegrid.protocol.CompareSpec;
 
@@ -28,7 +29,9 @@ import org.idlegrid.protocol.CompareSpec;
  *       under the job's {@link ComparePolicy} (a result joins the first class whose first member
  *       it agrees with);</li>
  *   <li>the first class with at least the unit's quorum (the job's, or 1 for a unit accepted on
- *       trust) is canonical: the unit goes VALID, its members VALID, every other live result
+ *       trust; one more once results disagree, where maxReplicas allows; one more for a quorum of
+ *       strangers, a class none of whose devices has {@link TrustPolicy#vouchStreak} verified
+ *       results in a row — colluders that only ever met each other have none) is canonical: the unit goes VALID, its members VALID, every other live result
  *       INVALID; verdicts already given are changed where the new decision differs (a re-opened
  *       unit), with counts and credit corrected; the assimilator stores the canonical outputs;</li>
  *   <li>otherwise, while replicas are still out, the unit goes back to IN_PROGRESS to wait; if
@@ -114,6 +117,20 @@ public final class Validator {
     return state;
   }
 
+  /** Does a device of the class vouch for it (its streak is at least the policy's vouch streak)? */
+  private boolean vouched(Store.Tx tx, List<Rows.Assignment> members) {
+    for (Rows.Assignment a : members) {
+      if (vouches(tx, a.deviceId())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private boolean vouches(Store.Tx tx, String deviceId) {
+    return tx.claimant(deviceId).map(c -> trust.policy().vouches(c.streak())).orElse(false);
+  }
+
   private static boolean active(Store.Tx tx, String deviceId) {
     return tx.deviceState(deviceId).map(s -> s == DeviceState.ACTIVE).orElse(false);
   }
@@ -162,12 +179,27 @@ public final class Validator {
       // accomplices to come, not one (docs/verification.md, "Disputes")
       quorum = Math.max(quorum, Math.min(job.quorum() + 1, (job.maxReplicas() + 1) / 2));
     }
-    // the first class to reach the quorum, in arrival order
+    // what each class needs: the quorum, one more for a quorum of strangers (none of its devices
+    // vouches: docs/verification.md, "A quorum of strangers"); asked only of a class that gets there
+    int[] required = new int[classes.size()];
+    Arrays.fill(required, quorum);
+    boolean[] vouchAsked = new boolean[classes.size()];
+    // (not on top of a dispute's extra result: either way a liar needs two accomplices)
+    boolean strangerRule = unit.quorumOr(job.quorum()) >= 2 && trust.strangerRuleActive(tx);
+    int strangers = strangerRule ? Math.max(quorum, Math.min(job.quorum() + 1, job.maxReplicas())) : quorum;
+    // the first class to reach what it needs, in arrival order
     List<Rows.Assignment> canonical = null;
     int[] sizes = new int[classes.size()];
     for (int i = 0; i < live.size() && canonical == null; i++) {
-      if (++sizes[classOf[i]] >= quorum) {
-        canonical = classes.get(classOf[i]);
+      int k = classOf[i];
+      if (++sizes[k] >= required[k] && !vouchAsked[k] && strangers > quorum) {
+        vouchAsked[k] = true;
+        if (!vouched(tx, classes.get(k))) {
+          required[k] = strangers;
+        }
+      }
+      if (sizes[k] >= required[k]) {
+        canonical = classes.get(k);
       }
     }
     if (canonical != null) {
@@ -189,14 +221,23 @@ public final class Validator {
     }
     long outstanding = all.stream().filter(a -> a.state() == AssignmentState.ISSUED
         && a.kind() != AssignmentKind.KNOWN_ANSWER).count() + unit.needed();
-    int largest = classes.stream().mapToInt(List::size).max().orElse(0);
-    long asked = live.size() + outstanding;
+    int lacking = quorum;
+    for (int k = 0; k < classes.size(); k++) {
+      lacking = Math.min(lacking, required[k] - classes.get(k).size());
+    }
     if (outstanding > 0) {
       tx.transitionUnit(unit.id(), UnitState.VALIDATING, UnitState.IN_PROGRESS);
       return false;
     }
-    if (asked < job.maxReplicas()) {
-      int more = (int) Math.min(quorum - largest, job.maxReplicas() - asked);
+    long room = job.maxReplicas() - live.size();
+    if (room <= 0 && strangerRule) {
+      // maxReplicas counts the results of devices that vouch; strangers' results (cheaters that
+      // piled onto a unit before any of them was caught) up to a second maxReplicas
+      long vouching = live.stream().filter(a -> vouches(tx, a.deviceId())).count();
+      room = Math.min(job.maxReplicas() - vouching, 2L * job.maxReplicas() - live.size());
+    }
+    if (room > 0) {
+      int more = (int) Math.min(lacking, room);
       if (tx.transitionUnit(unit.id(), UnitState.VALIDATING, UnitState.IN_PROGRESS)) {
         tx.addReplicaSlots(unit.id(), Math.max(1, more), List.of(UnitState.IN_PROGRESS));
         return true;
@@ -242,6 +283,7 @@ public final class Validator {
         double amount = unit.recordCount() * cost;
         trust.grant(tx, a, amount);
         tx.addDeviceCounts(a.deviceId(), 0, 1, -1, Math.max(0, amount));
+        trust.maybeRelease(tx, a.deviceId());
       } else {
         double reversed = trust.reverseCredit(tx, a);
         tx.addDeviceCounts(a.deviceId(), 0, -1, 1, -reversed);

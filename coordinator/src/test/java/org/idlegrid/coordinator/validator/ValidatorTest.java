@@ -83,6 +83,43 @@ class ValidatorTest {
     assertEquals(JobState.COMPLETED, f.jobRow(job.id()).state());
   }
 
+  /**
+   * In a fleet of at least twelve devices, two devices with no verified result behind them (as
+   * two colluders that only ever met each other) are not a quorum; once one of them has one, it
+   * is. (The fleets of four or five in the other tests are under the rule's floor: there a pair
+   * of strangers is a quorum, as {@link #agreeingReplicasMakeTheUnitValidTheJobCompleteAndCreditBothDevices} shows.)
+   */
+  @Test
+  void aQuorumOfStrangersNeedsOneAgreeingResultMoreUntilOneOfThemHasBeenVerified() throws Exception {
+    for (String d : List.of("e", "g", "h", "i", "j", "k", "l", "m")) {
+      f.device(d, d + "-owner");
+    }
+    Rows.Job job = f.job(2, 1, 2, 2, 5);
+    Assignment a = f.claim("a");
+    Assignment b = f.claim("b");
+    assertEquals(a.unitId(), b.unitId());
+    f.submit("a", a, 2);
+    f.submit("b", b, 2);
+    Rows.Unit u = f.unit(a.unitId());
+    assertEquals(UnitState.IN_PROGRESS, u.state(), "two strangers agreeing are not a quorum");
+    assertEquals(1, u.needed(), "one agreeing result more");
+    assertNull(f.assignment(a.assignmentId()).outcome());
+    Assignment c = f.claim("c");
+    assertEquals(a.unitId(), c.unitId());
+    f.submit("c", c, 2);
+    assertEquals(UnitState.VALID, f.unit(a.unitId()).state());
+    assertEquals(1, f.deviceRow("a").resultsValid());
+
+    // a now has a verified result: it vouches for the next pair it is part of
+    Assignment a2 = f.claim("a");
+    Assignment d = f.claim("d");
+    assertEquals(a2.unitId(), d.unitId());
+    f.submit("d", d, 2);
+    f.submit("a", a2, 2);
+    assertEquals(UnitState.VALID, f.unit(a2.unitId()).state(), "a vouches: the quorum, 2");
+    assertEquals(JobState.COMPLETED, f.jobRow(job.id()).state());
+  }
+
   @Test
   void whereNoMajorityOfMaxReplicasCouldGoFurtherADisputeIsDecidedByTheQuorum() throws Exception {
     f.job(2, 2, 2, 2, 3);

@@ -91,9 +91,7 @@ class ValidatorTest {
    */
   @Test
   void aQuorumOfStrangersNeedsOneAgreeingResultMoreUntilOneOfThemHasBeenVerified() throws Exception {
-    for (String d : List.of("e", "g", "h", "i", "j", "k", "l", "m")) {
-      f.device(d, d + "-owner");
-    }
+    fleetOfTwelve();
     Rows.Job job = f.job(2, 1, 2, 2, 5);
     Assignment a = f.claim("a");
     Assignment b = f.claim("b");
@@ -118,6 +116,57 @@ class ValidatorTest {
     f.submit("a", a2, 2);
     assertEquals(UnitState.VALID, f.unit(a2.unitId()).state(), "a vouches: the quorum, 2");
     assertEquals(JobState.COMPLETED, f.jobRow(job.id()).state());
+  }
+
+  private void fleetOfTwelve() {
+    for (String d : List.of("e", "g", "h", "i", "j", "k", "l", "m")) {
+      f.device(d, d + "-owner");
+    }
+  }
+
+  /**
+   * maxReplicas counts the results of devices that vouch: strangers' disagreeing results (a pile
+   * of cheaters on one unit before any was caught) do not fail the unit before a second
+   * maxReplicas.
+   */
+  @Test
+  void strangersResultsDoNotUseUpMaxReplicas() throws Exception {
+    fleetOfTwelve();
+    Rows.Job job = f.job(1, 1, 2, 2, 3);
+    Assignment a = f.claim("a");
+    Assignment b = f.claim("b");
+    f.submit("a", a, 1);
+    f.submit("b", b, 2);
+    Assignment c = f.claim("c");
+    f.submit("c", c, 1);
+    Rows.Unit u = f.unit(a.unitId());
+    assertEquals(UnitState.IN_PROGRESS, u.state(), "3 results of strangers, maxReplicas 3: not failed");
+    assertEquals(1, u.needed());
+    Assignment d = f.claim("d");
+    f.submit("d", d, 1);
+    assertEquals(UnitState.VALID, f.unit(a.unitId()).state());
+    assertEquals(AssignmentOutcome.INVALID, f.assignment(b.assignmentId()).outcome());
+    assertEquals(JobState.COMPLETED, f.jobRow(job.id()).state());
+  }
+
+  @Test
+  void devicesThatVouchAndStillDisagreeAfterMaxReplicasFailTheUnit() throws Exception {
+    fleetOfTwelve();
+    f.store.transaction(tx -> {
+      for (String d : List.of("a", "b", "c")) {
+        tx.trustPassed(d, f.now(), 10);
+      }
+      return null;
+    });
+    Rows.Job job = f.job(1, 1, 2, 2, 3);
+    Assignment a = f.claim("a");
+    Assignment b = f.claim("b");
+    f.submit("a", a, 1);
+    f.submit("b", b, 2);
+    Assignment c = f.claim("c");
+    f.submit("c", c, 3);
+    assertEquals(UnitState.FAILED, f.unit(a.unitId()).state());
+    assertEquals(JobState.FAILED, f.jobRow(job.id()).state());
   }
 
   @Test

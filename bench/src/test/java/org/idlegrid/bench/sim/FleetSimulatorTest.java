@@ -26,6 +26,20 @@ class FleetSimulatorTest {
     assertTrue(r.replicationFactor() <= 2.2, r.toJson());
   }
 
+  /**
+   * Two units per device, no known answers: nobody has a record, so identical-answer cheaters
+   * meet each other. Before the quorum of strangers this seed accepted 4 wrong units and failed
+   * the job (a unit got more cheaters than maxReplicas allowed); docs/verification.md.
+   */
+  @Test
+  void aColdFleetWithTwoUnitsPerDeviceAndNoKnownAnswersAcceptsNoWrongResult() throws Exception {
+    FleetSimulator.Result r = run(4000, 8000, 0.2, 3);
+    assertEquals("COMPLETED", r.jobState(), r.toJson());
+    assertEquals(0, r.wrongAccepted(), r.toJson());
+    assertEquals(0, r.unitsFailed(), r.toJson());
+    assertEquals(r.cheatersQuarantined(), r.quarantined(), "no honest device ends quarantined: " + r.toJson());
+  }
+
   @Test
   void anHonestFleetWithChurnNeedsLittleReplicationOnceItIsTrusted() throws Exception {
     // idle-time audits off: they only fill idle time (the tail), which this bound is not about

@@ -116,6 +116,8 @@ final class AdminApi {
     trust.put("streak", streak);
     trust.put("trusted", d.state() == DeviceState.ACTIVE && policy.trusted(streak));
     trust.put("threshold", policy.trustThreshold());
+    // vouches for a quorum it is part of (docs/verification.md, "A quorum of strangers")
+    trust.put("vouches", d.state() == DeviceState.ACTIVE && policy.vouchStreak() > 0 && policy.vouches(streak));
     trust.put("spotCheckProbability", Math.round(policy.spotCheckProbability(streak) * 10_000) / 10_000.0);
     trust.put("risk", t == null ? 0.0 : Math.round(t.onTrustRisk() * 10_000) / 10_000.0);
     trust.put("riskBudget", policy.riskBudget());

@@ -116,6 +116,7 @@ class CheaterOverHttpTest extends HttpTestBase {
     assertEquals("QUARANTINED", c.get("state").asText(), c.toString());
     assertTrue(c.get("reason").asText().contains("invalid results"), c.toString());
     assertFalse(c.get("trust").get("trusted").asBoolean());
+    assertFalse(c.get("trust").get("vouches").asBoolean(), "a quarantined device vouches for nothing");
     assertEquals(0, c.get("trust").get("streak").asInt());
     JsonNode onModel = c.get("trust").get("models").get(status.get("model").asText());
     assertEquals(0, onModel.get("streak").asInt(), "a failed check resets its trust on every model: " + c);
@@ -132,6 +133,7 @@ class CheaterOverHttpTest extends HttpTestBase {
       JsonNode v = device(h);
       assertEquals("ACTIVE", v.get("state").asText());
       assertTrue(v.get("credit").asDouble() > 0);
+      assertEquals(v.get("trust").get("streak").asInt() >= 1, v.get("trust").get("vouches").asBoolean(), v.toString());
       assertEquals(v.get("trust").get("streak").asInt(),
           v.get("trust").get("models").get(status.get("model").asText()).get("streak").asInt(),
           "one model: its streak on the model is its streak");

@@ -61,6 +61,10 @@ import org.idlegrid.signing.Ed25519;
  *       found two colluders, each with two failed checks, agreeing on a backup replica).
  *       These answers come from outside the fleet's votes, so colluders cannot capture them
  *       (docs/verification.md);</li>
+ *   <li>in a fleet where the quorum-of-strangers rule applies ({@link Trust#strangerRuleActive}),
+ *       a device with no verified result holds at most {@link #STRANGER_UNJUDGED} units nobody
+ *       has judged: a cheater 20 times faster than the fleet would otherwise take a large share
+ *       of every disputed unit's extra replicas before its first verdict;</li>
  *   <li>a replica slot is taken with a conditional decrement of {@code units.needed}, so a unit
  *       is never issued more replicas than it asked for;</li>
  *   <li>backup replicas (speculative execution, as in MapReduce): a device that would get
@@ -89,6 +93,11 @@ public final class Scheduler {
    * A quarter keeps the energy they cost bounded.
    */
   static final double IDLE_AUDIT_SHARE = 0.25;
+  /**
+   * Under the quorum-of-strangers rule, the most units a device with no verified result holds
+   * that nobody has judged yet (out, or returned and waiting for a verdict).
+   */
+  static final int STRANGER_UNJUDGED = 3;
   private final Store store;
   private final BlobStore blobs;
   private final Ed25519.KeyPair key;
@@ -171,7 +180,17 @@ public final class Scheduler {
         // audits) until it does or is lost, since a check that is never graded vets nothing
         return List.of();
       }
-      List<Rows.Unit> picked = pick(tx, placement, slots, cachedModels);
+      int room = slots;
+      if (!policy.vouches(device.streak()) && trust.strangerRuleActive(tx)) {
+        // a device with no verified result holds at most STRANGER_UNJUDGED units nobody has
+        // judged: a fast cheater cannot pile onto the fleet's units faster than its results
+        // are graded (docs/verification.md, "A quorum of strangers")
+        room = Math.min(slots, STRANGER_UNJUDGED - tx.unjudged(deviceId));
+        if (room <= 0) {
+          return List.of();
+        }
+      }
+      List<Rows.Unit> picked = pick(tx, placement, room, cachedModels);
       List<Issued> out = new ArrayList<>();
       Map<String, Rows.Job> jobs = new HashMap<>();
       Map<String, Rows.Model> models = new HashMap<>();
@@ -185,7 +204,7 @@ public final class Scheduler {
         }
       }
       for (Rows.Unit u : picked) {
-        if (out.size() >= slots) {
+        if (out.size() >= room) {
           break;
         }
         Rows.Job job = jobs.computeIfAbsent(u.jobId(), id -> tx.job(id).orElseThrow());

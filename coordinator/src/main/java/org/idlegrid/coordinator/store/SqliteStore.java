@@ -1129,6 +1129,14 @@ public final class SqliteStore implements Store {
     }
 
     @Override
+    public int unjudged(String deviceId) {
+      // assignments_by_device (device_id, state): the device's rows in two states only
+      return one("SELECT COUNT(*) FROM assignments WHERE device_id = ? AND state IN ('ISSUED', 'RETURNED') "
+          + "AND (state = 'ISSUED' OR outcome IS NULL) AND kind <> 'KNOWN_ANSWER'", rs -> rs.getInt(1), deviceId)
+          .orElse(0);
+    }
+
+    @Override
     public Optional<Rows.Unit> knownAnswerSource(Rows.Placement p, String modelId, int skip) {
       List<Object> args = new ArrayList<>();
       args.add(modelId);

@@ -321,6 +321,12 @@ public interface Store extends AutoCloseable {
     /** The device's vetting by checks on submitter-supplied known answers (the strongest of its checks). */
     Vetting suppliedCheck(String deviceId);
 
+    /**
+     * How many of the device's results are out or returned and waiting for a verdict (known-answer
+     * checks left out): work it holds that nobody has judged yet.
+     */
+    int unjudged(String deviceId);
+
     List<String> unitIdsInState(UnitState state, int limit);
 
     /** Units with returned results the validator has not graded yet. */

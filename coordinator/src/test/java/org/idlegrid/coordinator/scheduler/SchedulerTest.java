@@ -31,6 +31,35 @@ class SchedulerTest {
     f.close();
   }
 
+  /**
+   * In a fleet of twelve or more, a device with no verified result holds at most
+   * {@link Scheduler#STRANGER_UNJUDGED} units nobody has judged; a verdict frees one.
+   */
+  @Test
+  void aDeviceWithNoVerifiedResultHoldsOnlyAFewUnjudgedUnits() throws Exception {
+    for (String d : List.of("a", "b", "c", "d", "e", "g", "h", "i", "j", "k", "l", "m")) {
+      f.device(d, d + "-owner");
+    }
+    f.store.transaction(tx -> {
+      tx.trustPassed("b", f.now(), 10); // b vouches
+      return null;
+    });
+    f.job(10, 1, 2, 2, 5);
+    java.util.Set<String> held = new java.util.HashSet<>();
+    for (int i = 0; i < Scheduler.STRANGER_UNJUDGED; i++) {
+      Assignment a = f.claim("a");
+      held.add(a.unitId());
+      f.submit("a", a, 1);
+    }
+    assertTrue(f.scheduler.claim("a", 1, List.of()).isEmpty(), "its results wait for verdicts");
+    assertEquals(1, f.scheduler.claim("c", 1, List.of()).size(), "another stranger still gets work");
+    Assignment b = f.claim("b");
+    assertTrue(held.contains(b.unitId()), "b cross-checks one of a's units");
+    f.submit("b", b, 1);
+    assertEquals(UnitState.VALID, f.unit(b.unitId()).state(), "b vouches: a pair is a quorum");
+    assertEquals(1, f.scheduler.claim("a", 1, List.of()).size(), "a verdict came: a gets work again");
+  }
+
   @Test
   void twoDevicesOfOneOwnerNeverGetReplicasOfTheSameUnit() throws Exception {
     f.device("a1", "ann");

@@ -184,9 +184,10 @@ public final class Validator {
     int[] required = new int[classes.size()];
     Arrays.fill(required, quorum);
     boolean[] vouchAsked = new boolean[classes.size()];
-    // (not on top of a dispute's extra result: either way a liar needs two accomplices)
+    // (on top of a dispute's extra result: three strangers agreeing on a lie won a dispute
+    // against three honest results, one of them a trusted device's, by arriving first)
     boolean strangerRule = unit.quorumOr(job.quorum()) >= 2 && trust.strangerRuleActive(tx);
-    int strangers = strangerRule ? Math.max(quorum, Math.min(job.quorum() + 1, job.maxReplicas())) : quorum;
+    int strangers = strangerRule ? Math.min(quorum + 1, job.maxReplicas()) : quorum;
     // the first class to reach what it needs, in arrival order
     List<Rows.Assignment> canonical = null;
     int[] sizes = new int[classes.size()];

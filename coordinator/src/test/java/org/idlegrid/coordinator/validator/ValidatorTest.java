@@ -118,10 +118,17 @@ class ValidatorTest {
     assertEquals(JobState.COMPLETED, f.jobRow(job.id()).state());
   }
 
-  private void fleetOfTwelve() {
+  /** Eight devices more (twelve in all); the devices named have one verified result each, so they vouch. */
+  private void fleetOfTwelve(String... vouching) {
     for (String d : List.of("e", "g", "h", "i", "j", "k", "l", "m")) {
       f.device(d, d + "-owner");
     }
+    f.store.transaction(tx -> {
+      for (String d : vouching) {
+        tx.trustPassed(d, f.now(), 10);
+      }
+      return null;
+    });
   }
 
   /**
@@ -131,11 +138,7 @@ class ValidatorTest {
    */
   @Test
   void inADisputeStrangersNeedOneAgreeingResultMoreThanAClassWithARecord() throws Exception {
-    fleetOfTwelve();
-    f.store.transaction(tx -> {
-      tx.trustPassed("a", f.now(), 10); // a vouches
-      return null;
-    });
+    fleetOfTwelve("a");
     Rows.Job job = f.job(1, 1, 2, 2, 8);
     Assignment a = f.claim("a");
     Assignment b = f.claim("b");
@@ -183,13 +186,7 @@ class ValidatorTest {
 
   @Test
   void devicesThatVouchAndStillDisagreeAfterMaxReplicasFailTheUnit() throws Exception {
-    fleetOfTwelve();
-    f.store.transaction(tx -> {
-      for (String d : List.of("a", "b", "c")) {
-        tx.trustPassed(d, f.now(), 10);
-      }
-      return null;
-    });
+    fleetOfTwelve("a", "b", "c");
     Rows.Job job = f.job(1, 1, 2, 2, 3);
     Assignment a = f.claim("a");
     Assignment b = f.claim("b");

@@ -42,9 +42,9 @@ package org.idlegrid.coordinator.trust;
  *     audits, and above which idle devices audit (default 1/32; 0, or idleAudits off, turns closing
  *     audits off)
  * @param vouchStreak the streak a device needs to vouch for a quorum: a class of agreeing results
- *     none of whose devices has it (a quorum of strangers) needs one agreeing result more than
- *     the quorum, where {@code maxReplicas} allows (default 1; 0 turns the rule off;
- *     docs/verification.md, "A quorum of strangers")
+ *     none of whose devices has it (a quorum of strangers) needs one agreeing result more than a
+ *     class with such a device would, where {@code maxReplicas} allows (default 1; 0 turns the
+ *     rule off; docs/verification.md, "A quorum of strangers")
  */
 public record TrustPolicy(
     int trustThreshold,
@@ -139,7 +139,8 @@ public record TrustPolicy(
 
   public TrustPolicy withNetworkPlacement(boolean on) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, on, trustedPeerShare, idleAudits, backupAfter, riskBudget, vouchStreak);
+        failureMinSample, quarantineFailureRate, on, trustedPeerShare, idleAudits, backupAfter, riskBudget,
+        vouchStreak);
   }
 
   public TrustPolicy withKnownAnswerShare(double share) {
@@ -149,28 +150,32 @@ public record TrustPolicy(
 
   public TrustPolicy withTrustedPeerShare(double share) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, networkPlacement, share, idleAudits, backupAfter, riskBudget, vouchStreak);
+        failureMinSample, quarantineFailureRate, networkPlacement, share, idleAudits, backupAfter, riskBudget,
+        vouchStreak);
   }
 
   public TrustPolicy withIdleAudits(boolean on) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, on, backupAfter, riskBudget, vouchStreak);
+        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, on, backupAfter, riskBudget,
+        vouchStreak);
   }
 
   public TrustPolicy withBackupAfter(double factor) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, factor, riskBudget, vouchStreak);
+        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, factor, riskBudget,
+        vouchStreak);
   }
 
   public TrustPolicy withRiskBudget(double budget) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, budget, vouchStreak);
+        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, budget,
+        vouchStreak);
   }
 
   public TrustPolicy withVouchStreak(int streak) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
-        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, riskBudget,
-        streak);
+        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter,
+        riskBudget, streak);
   }
 
   /** Does a device with this streak vouch for a quorum it is part of? */

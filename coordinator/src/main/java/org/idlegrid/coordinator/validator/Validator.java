@@ -29,15 +29,17 @@ import org.idlegrid.protocol.CompareSpec;
  *       under the job's {@link ComparePolicy} (a result joins the first class whose first member
  *       it agrees with);</li>
  *   <li>the first class with at least the unit's quorum (the job's, or 1 for a unit accepted on
- *       trust; one more once results disagree, where maxReplicas allows; one more for a quorum of
- *       strangers, a class none of whose devices has {@link TrustPolicy#vouchStreak} verified
- *       results in a row — colluders that only ever met each other have none) is canonical: the unit goes VALID, its members VALID, every other live result
- *       INVALID; verdicts already given are changed where the new decision differs (a re-opened
- *       unit), with counts and credit corrected; the assimilator stores the canonical outputs;</li>
+ *       trust; one more once results disagree, where maxReplicas allows; one more again for a
+ *       quorum of strangers, a class none of whose devices has {@link TrustPolicy#vouchStreak}
+ *       verified results in a row — colluders that only ever met each other have none) is
+ *       canonical: the unit goes VALID, its members VALID, every other live result INVALID;
+ *       verdicts already given are changed where the new decision differs (a re-opened unit),
+ *       with counts and credit corrected; the assimilator stores the canonical outputs;</li>
  *   <li>otherwise, while replicas are still out, the unit goes back to IN_PROGRESS to wait; if
  *       none are out and fewer than {@code maxReplicas} results were asked for, it asks for as many
- *       more as the largest class lacks (capped by maxReplicas); else the unit FAILED and its
- *       results are INCONCLUSIVE.</li>
+ *       more as the closest class lacks (capped by maxReplicas); else the unit FAILED and its
+ *       results are INCONCLUSIVE. Under the quorum-of-strangers rule maxReplicas counts the
+ *       results of devices that vouch, and strangers' results up to a second maxReplicas.</li>
  * </ol>
  * Trust: each member of a canonical class of two or more passed a check; each INVALID verdict
  * is a failed check ({@link Trust#failed}: trust reset, votes withdrawn, maybe quarantine).

@@ -47,9 +47,7 @@ class SchedulerTest {
     f.job(10, 1, 2, 2, 5);
     java.util.Set<String> held = new java.util.HashSet<>();
     for (int i = 0; i < Scheduler.STRANGER_UNJUDGED; i++) {
-      Assignment a = f.claim("a");
-      held.add(a.unitId());
-      f.submit("a", a, 1);
+      held.add(f.claimAndSubmit("a", 1).unitId());
     }
     assertTrue(f.scheduler.claim("a", 1, List.of()).isEmpty(), "its results wait for verdicts");
     assertEquals(1, f.scheduler.claim("c", 1, List.of()).size(), "another stranger still gets work");

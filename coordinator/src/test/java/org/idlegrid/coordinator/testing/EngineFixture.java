@@ -120,6 +120,13 @@ public final class EngineFixture implements AutoCloseable {
     return got.get(0);
   }
 
+  /** Claims one assignment for the device and returns its result at once (see {@link #submit}). */
+  public Assignment claimAndSubmit(String deviceId, double scale) {
+    Assignment a = claim(deviceId);
+    submit(deviceId, a, scale);
+    return a;
+  }
+
   /** Returns a result and runs the validator, as the HTTP layer does. */
   public Transitioner.Outcome submit(String deviceId, Assignment a, double scale) {
     Transitioner.Outcome o = transitioner.recordResult(deviceId, a.assignmentId(), outputs(a, scale), 3, null);

@@ -145,13 +145,11 @@ class ValidatorTest {
     f.submit("a", a, 2);
     f.submit("b", b, 3);
     for (String liar : List.of("c", "d")) {
-      Assignment x = f.claim(liar);
-      f.submit(liar, x, 3);
+      f.claimAndSubmit(liar, 3);
     }
     assertEquals(UnitState.IN_PROGRESS, f.unit(a.unitId()).state(), "three strangers agreeing: not enough");
     for (String honest : List.of("e", "g")) {
-      Assignment x = f.claim(honest);
-      f.submit(honest, x, 2);
+      f.claimAndSubmit(honest, 2);
     }
     assertEquals(UnitState.VALID, f.unit(a.unitId()).state());
     assertEquals(Json.tree(EngineFixture.outputs(a, 2)), Json.tree(f.unit(a.unitId()).canonicalJson()));
@@ -172,13 +170,11 @@ class ValidatorTest {
     Assignment b = f.claim("b");
     f.submit("a", a, 1);
     f.submit("b", b, 2);
-    Assignment c = f.claim("c");
-    f.submit("c", c, 1);
+    f.claimAndSubmit("c", 1);
     Rows.Unit u = f.unit(a.unitId());
     assertEquals(UnitState.IN_PROGRESS, u.state(), "3 results of strangers, maxReplicas 3: not failed");
     assertEquals(1, u.needed());
-    Assignment d = f.claim("d");
-    f.submit("d", d, 1);
+    f.claimAndSubmit("d", 1);
     assertEquals(UnitState.VALID, f.unit(a.unitId()).state());
     assertEquals(AssignmentOutcome.INVALID, f.assignment(b.assignmentId()).outcome());
     assertEquals(JobState.COMPLETED, f.jobRow(job.id()).state());
@@ -192,8 +188,7 @@ class ValidatorTest {
     Assignment b = f.claim("b");
     f.submit("a", a, 1);
     f.submit("b", b, 2);
-    Assignment c = f.claim("c");
-    f.submit("c", c, 3);
+    f.claimAndSubmit("c", 3);
     assertEquals(UnitState.FAILED, f.unit(a.unitId()).state());
     assertEquals(JobState.FAILED, f.jobRow(job.id()).state());
   }

@@ -185,7 +185,8 @@ public final class FleetSimulator {
     } catch (IllegalArgumentException e) {
       System.err.println("error: " + e.getMessage());
       System.err.println("usage: java -jar idlegrid-simulator.jar --devices N --units U [--cheaters 0.2] [--seed 1] "
-          + "[--churn 0.05] [--trust-threshold 10] [--k 0.5] [--pmin 0.05] [--idle-audits on|off] [--known-answers N] [--backup-after 1 (0 = off)] [--dir DIR] [--quiet]");
+          + "[--churn 0.05] [--trust-threshold 10] [--k 2] [--pmin 0.05] [--idle-audits on|off] [--known-answers N] "
+          + "[--backup-after 1 (0 = off)] [--risk-budget 0.03125] [--vouch-streak 1 (0 = off)] [--dir DIR] [--quiet]");
       System.exit(2);
       return;
     }
@@ -208,6 +209,7 @@ public final class FleetSimulator {
     boolean audits = d.idleAudits();
     double backupAfter = d.backupAfter();
     double riskBudget = d.riskBudget();
+    int vouchStreak = d.vouchStreak();
     int knownAnswers = 0;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
@@ -233,6 +235,7 @@ public final class FleetSimulator {
           case "--known-answers" -> knownAnswers = Integer.parseInt(v);
           case "--backup-after" -> backupAfter = Double.parseDouble(v);
           case "--risk-budget" -> riskBudget = Double.parseDouble(v);
+          case "--vouch-streak" -> vouchStreak = Integer.parseInt(v);
           case "--idle-audits" -> audits = switch (v) {
             case "on" -> true;
             case "off" -> false;
@@ -246,7 +249,7 @@ public final class FleetSimulator {
     }
     TrustPolicy policy = new TrustPolicy(threshold, k, pMin, d.knownAnswerShare(), d.quarantineMinSample(),
         d.quarantineInvalidRate(), d.failureMinSample(), d.quarantineFailureRate(), d.networkPlacement(),
-        d.trustedPeerShare(), audits, backupAfter, riskBudget);
+        d.trustedPeerShare(), audits, backupAfter, riskBudget, vouchStreak);
     return new Config(devices, units, cheaters, seed, churn, dir, quiet, policy, knownAnswers);
   }
 

@@ -102,5 +102,7 @@ class FleetSimulatorTest {
     e = assertThrows(IllegalArgumentException.class, () -> FleetSimulator.parse(new String[] {"--cheaters", "0.9"}));
     assertTrue(e.getMessage().contains("--cheaters"), e.getMessage());
     assertEquals(500, FleetSimulator.parse(new String[] {"--devices", "500", "--units", "9"}).devices());
+    assertEquals(0, FleetSimulator.parse(new String[] {"--devices", "500", "--units", "9", "--vouch-streak", "0"})
+        .policy().vouchStreak(), "--vouch-streak 0 turns the quorum of strangers off");
   }
 }

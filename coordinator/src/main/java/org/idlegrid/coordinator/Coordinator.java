@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -94,8 +95,13 @@ public final class Coordinator implements AutoCloseable {
           handlerRef[0].workAvailable();
         }
       };
+      Consumer<String> judged = deviceId -> {
+        if (handlerRef[0] != null) {
+          handlerRef[0].judged(deviceId);
+        }
+      };
       Engine engine = Engine.create(store, blobs, key, config.clock(), config.assignmentTimeout(), config.trust(),
-          config.random(), wake);
+          config.random(), wake, judged);
       Scheduler scheduler = engine.scheduler();
       Transitioner transitioner = engine.transitioner();
       Validator validator = engine.validator();

@@ -9,7 +9,9 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
@@ -47,7 +49,11 @@ import org.idlegrid.signing.Ed25519;
  * waits idle until the engine signals that work appeared (a job, a lost replica, a disagreement,
  * a job waiting for closing audits); then idle devices poll, oldest first, while the scheduler
  * {@linkplain Scheduler#hasWork has work}, as the long poll's wake does. Each sweep, 64 more poll
- * anyway (long polls that ran out; they may find a straggler to back up).
+ * anyway (long polls that ran out; they may find a straggler to back up). A device the stranger
+ * throttle holds back ({@link Scheduler#waitsForVerdict}) waits apart, as the long poll's held
+ * waiters do: it polls when the engine says one of its results was graded (the {@code judged}
+ * signal), and at each sweep (its long poll ran out; this also covers a device released without a
+ * verdict, such as one that now vouches after a reversed verdict).
  *
  * <p>Commits: the events run in groups of {@link #COMMIT_EVERY} inside one outer store
  * transaction; the engine's transactions nest in it (the store's transactions are reentrant), so
@@ -157,6 +163,8 @@ public final class FleetSimulator {
   private final PriorityQueue<Event> events =
       new PriorityQueue<>(Comparator.comparingLong(Event::at).thenComparingLong(Event::seq));
   private final ArrayDeque<Device> idle = new ArrayDeque<>();
+  /** Devices held back until a verdict, by id, in the order they were held (a seed fixes the run). */
+  private final Map<String, Device> held = new LinkedHashMap<>();
   private final List<Device> fleet = new ArrayList<>();
   private long seq;
   private boolean workAppeared;
@@ -266,7 +274,7 @@ public final class FleetSimulator {
     try (Store store = SqliteStore.openUnsynchronized(dir.resolve("sim.db"))) {
       engine = Engine.create(store, new BlobStore(dir.resolve("blobs")), Ed25519.generate(), clock,
           ASSIGNMENT_TIMEOUT, config.policy(), new SplittableRandom(config.seed() * 31 + 7),
-          () -> workAppeared = true);
+          () -> workAppeared = true, this::judged);
       setUp(store);
       log("simulating %d devices (%d cheaters), %d units", config.devices(), cheaterCount(), config.units());
       loop(store);
@@ -366,8 +374,8 @@ public final class FleetSimulator {
       });
       if (System.nanoTime() > nextReport) {
         nextReport = System.nanoTime() + 10_000_000_000L;
-        log("  t=%ds virtual, %d results, %d events queued, %d idle, %d quarantined devices gone",
-            clock.elapsed() / 1000, results, events.size(), idle.size(), retired);
+        log("  t=%ds virtual, %d results, %d events queued, %d idle, %d held, %d quarantined devices gone",
+            clock.elapsed() / 1000, results, events.size(), idle.size(), held.size(), retired);
       }
     }
   }
@@ -385,6 +393,10 @@ public final class FleetSimulator {
       // some waiting devices' long polls ran out: they poll again (and may find a straggler to
       // back up, which no wake announces); then the sweep's own signals are served
       wake(WAKE_BATCH);
+      for (Device d : held.values()) {
+        schedule(clock.elapsed(), d, null);
+      }
+      held.clear();
       serveIdle();
       if (jobFinal(store)) {
         return false;
@@ -416,6 +428,14 @@ public final class FleetSimulator {
     }
   }
 
+  /** One of the device's results was graded: if it is held back, it polls now. */
+  private void judged(String deviceId) {
+    Device d = held.remove(deviceId);
+    if (d != null) {
+      schedule(clock.elapsed(), d, null);
+    }
+  }
+
   private void wake(int n) {
     for (int i = 0; i < n && !idle.isEmpty(); i++) {
       schedule(clock.elapsed(), idle.poll(), null);
@@ -434,6 +454,10 @@ public final class FleetSimulator {
     }
     List<Scheduler.Issued> got = engine.scheduler().claimRows(d.id, 1, null);
     if (got.isEmpty()) {
+      if (engine.scheduler().waitsForVerdict(d.id)) {
+        held.put(d.id, d);
+        return false;
+      }
       // the coordinator answers a quarantined (or banned) device's poll at once with nothing and
       // never wakes it for new work; nobody releases it here, so it leaves the fleet for good
       // rather than being woken with the idle devices again and again

@@ -2,6 +2,7 @@ package org.idlegrid.coordinator.engine;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 import org.idlegrid.coordinator.assimilator.Assimilator;
 import org.idlegrid.coordinator.blob.BlobStore;
@@ -18,18 +19,28 @@ import org.idlegrid.signing.Ed25519;
  * trust over one {@link Store}, wired the way the running coordinator wires them. The HTTP layer,
  * the tests and the fleet simulator all drive this same object.
  *
- * @param workAvailable called when work may have appeared (to wake long polls); may be a no-op
+ * <p>Two signals leave the engine, both called after the change they announce is committed
+ * (both may be no-ops): {@code workAvailable} when work may have appeared (a job, a lost replica,
+ * a disagreement, a job waiting for closing audits), to wake long polls; {@code judged} with a
+ * device id when one of that device's results was graded, to wake that device if the stranger
+ * throttle held it back ({@link Scheduler#waitsForVerdict}).
  */
 public record Engine(Store store, Scheduler scheduler, Transitioner transitioner, Validator validator, Trust trust) {
 
   public static Engine create(Store store, BlobStore blobs, Ed25519.KeyPair key, Clock clock,
       Duration assignmentTimeout, TrustPolicy policy, RandomGenerator random, Runnable workAvailable) {
+    return create(store, blobs, key, clock, assignmentTimeout, policy, random, workAvailable, deviceId -> { });
+  }
+
+  public static Engine create(Store store, BlobStore blobs, Ed25519.KeyPair key, Clock clock,
+      Duration assignmentTimeout, TrustPolicy policy, RandomGenerator random, Runnable workAvailable,
+      Consumer<String> judged) {
     Trust trust = new Trust(policy, random, clock, workAvailable);
     Scheduler scheduler = new Scheduler(store, blobs, key, clock, assignmentTimeout, trust);
     // a finished job waits for its closing audits at most three assignment timeouts
     Assimilator assimilator = new Assimilator(clock, policy, assignmentTimeout.multipliedBy(3), workAvailable);
     Transitioner transitioner = new Transitioner(store, clock, trust, assimilator, workAvailable);
-    Validator validator = new Validator(store, assimilator, trust, workAvailable);
+    Validator validator = new Validator(store, assimilator, trust, workAvailable, judged);
     return new Engine(store, scheduler, transitioner, validator, trust);
   }
 }

@@ -45,6 +45,11 @@ public final class ApiHandler extends Handler.Abstract implements AutoCloseable 
     waiters.wake();
   }
 
+  /** One of the device's results was graded: a long poll held back until then may get work now. */
+  public void judged(String deviceId) {
+    waiters.judged(deviceId);
+  }
+
   /** Devices now parked in a long poll. */
   public int waitingDevices() {
     return waiters.size();

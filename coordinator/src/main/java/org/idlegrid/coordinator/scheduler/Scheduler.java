@@ -174,21 +174,19 @@ public final class Scheduler {
       String network = policy.networkPlacement() ? device.network() : null;
       Rows.Placement placement = new Rows.Placement(deviceId, device.ownerKey(), network, device.platformClass(),
           !trusted && trust.peerRuleActive(tx));
+      // a device with no verified result holds at most STRANGER_UNJUDGED units nobody has
+      // judged: a fast cheater cannot pile onto the fleet's units faster than its results are
+      // graded (docs/verification.md, "A quorum of strangers"); asked first, since a device held
+      // back may poll often
+      int room = Math.min(slots, strangerRoom(tx, device));
+      if (room <= 0) {
+        return List.of();
+      }
       Vetting vetting = trusted ? Vetting.RETURNED : tx.suppliedCheck(deviceId);
       if (vetting == Vetting.OUT) {
         // its vetting check is out and has not come back: no more work (nor backups, nor
         // audits) until it does or is lost, since a check that is never graded vets nothing
         return List.of();
-      }
-      int room = slots;
-      if (!policy.vouches(device.streak()) && trust.strangerRuleActive(tx)) {
-        // a device with no verified result holds at most STRANGER_UNJUDGED units nobody has
-        // judged: a fast cheater cannot pile onto the fleet's units faster than its results
-        // are graded (docs/verification.md, "A quorum of strangers")
-        room = Math.min(slots, STRANGER_UNJUDGED - tx.unjudged(deviceId));
-        if (room <= 0) {
-          return List.of();
-        }
       }
       List<Rows.Unit> picked = pick(tx, placement, room, cachedModels);
       List<Issued> out = new ArrayList<>();
@@ -300,6 +298,28 @@ public final class Scheduler {
       }
       return out;
     });
+  }
+
+  /**
+   * Is the device held back by the stranger throttle ({@link #STRANGER_UNJUDGED} of its units
+   * unjudged, none verified yet)? Then no new work lets it claim, only a verdict on one of its
+   * results (the validator's {@code judged} signal, see
+   * {@link org.idlegrid.coordinator.engine.Engine}). A long poll that got nothing asks, to wait
+   * for that verdict instead of being tried at every wake.
+   */
+  public boolean waitsForVerdict(String deviceId) {
+    return store.transaction(tx -> {
+      Rows.Claimant device = tx.claimant(deviceId).orElse(null);
+      return device != null && device.state() == DeviceState.ACTIVE && strangerRoom(tx, device) <= 0;
+    });
+  }
+
+  /** How many more units the device may take under the stranger throttle (MAX_VALUE if it does not apply). */
+  private int strangerRoom(Store.Tx tx, Rows.Claimant device) {
+    if (trust.policy().vouches(device.streak()) || !trust.strangerRuleActive(tx)) {
+      return Integer.MAX_VALUE;
+    }
+    return STRANGER_UNJUDGED - tx.unjudged(device.id());
   }
 
   /** A fresh unit: all its replicas still to issue, none out or returned (so it may go out alone). */

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Consumer;
 import org.idlegrid.compare.ComparePolicy;
 import org.idlegrid.coordinator.assimilator.Assimilator;
 import org.idlegrid.coordinator.store.AssignmentKind;
@@ -57,17 +58,27 @@ public final class Validator {
   private final Assimilator assimilator;
   private final Trust trust;
   private final Runnable workAvailable;
+  private final Consumer<String> judged;
 
-  public Validator(Store store, Assimilator assimilator, Trust trust, Runnable workAvailable) {
+  /**
+   * @param workAvailable called when the unit asks for more replicas (to wake long polls)
+   * @param judged called, after the commit, with each device whose result of the unit was just
+   *     graded (a device held back until a verdict may claim again; see
+   *     {@link org.idlegrid.coordinator.scheduler.Scheduler#waitsForVerdict})
+   */
+  public Validator(Store store, Assimilator assimilator, Trust trust, Runnable workAvailable,
+      Consumer<String> judged) {
     this.store = store;
     this.assimilator = assimilator;
     this.trust = trust;
     this.workAvailable = workAvailable;
+    this.judged = judged;
   }
 
   /** Validates one unit; returns the unit's state afterwards. */
   public UnitState validate(String unitId) {
     boolean[] moreReplicas = {false};
+    List<String> graded = new ArrayList<>(4);
     UnitState state = store.transaction(tx -> {
       Rows.Unit unit = tx.unit(unitId).orElse(null);
       if (unit == null) {
@@ -111,11 +122,26 @@ public final class Validator {
         live.stream().filter(a -> a.outcome() == null)
             .forEach(a -> tx.gradeAssignment(a.id(), AssignmentOutcome.INCONCLUSIVE));
       }
+      // who was judged: every check (graded or INCONCLUSIVE above), and every live result once
+      // the unit is decided (VALID or FAILED); while the unit waits, its results wait too
+      for (Rows.Assignment a : checks) {
+        if (a.outcome() == null) {
+          graded.add(a.deviceId());
+        }
+      }
+      if (after.state() == UnitState.VALID || after.state() == UnitState.FAILED) {
+        for (Rows.Assignment a : live) {
+          if (a.outcome() == null) {
+            graded.add(a.deviceId());
+          }
+        }
+      }
       return after.state();
     });
     if (moreReplicas[0]) {
       workAvailable.run();
     }
+    graded.forEach(judged);
     return state;
   }
 

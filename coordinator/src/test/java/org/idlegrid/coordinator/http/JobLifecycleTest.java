@@ -245,6 +245,43 @@ class JobLifecycleTest extends HttpTestBase {
   }
 
   @Test
+  void aDeviceHeldBackUntilAVerdictGetsWorkAsSoonAsOneOfItsResultsIsJudged() throws Exception {
+    start();
+    ApiClient alice = submitter("alice");
+    uploadModel(alice, "digits-mlp.onnx", "digits-mlp");
+    // twelve devices, none with a verified result: the quorum-of-strangers rule and its throttle apply
+    List<FakeDevice> fleet = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      fleet.add(new FakeDevice(anonymous, "d" + i, "owner-" + i));
+    }
+    assertStatus(201, inlineDigitsJob(alice, 4, 1, "{\"replicas\":3,\"quorum\":2}"));
+    FakeDevice s = fleet.get(0);
+    List<ObjectNode> held = s.work(3, 0);
+    assertEquals(3, held.size());
+    for (ObjectNode a : held) {
+      assertStatus(200, s.submit(a, DIGITS));
+    }
+    assertTrue(s.work(1, 0).isEmpty(), "three results wait for verdicts: s is held back");
+    CompletableFuture<ApiClient.Answer> poll = s.api.sendAsync("POST", "api/v1/devices/" + s.id + "/work",
+        "{\"slots\":1,\"waitMs\":20000}".getBytes());
+    awaitWaiting(1);
+    List<ObjectNode> x = fleet.get(1).work(3, 0);
+    List<ObjectNode> y = fleet.get(2).work(3, 0);
+    assertEquals(held.stream().map(a -> a.get("unitId")).toList(), x.stream().map(a -> a.get("unitId")).toList());
+    assertEquals(held.stream().map(a -> a.get("unitId")).toList(), y.stream().map(a -> a.get("unitId")).toList());
+    for (ObjectNode a : x) {
+      assertStatus(200, fleet.get(1).submit(a, DIGITS));
+    }
+    assertFalse(poll.isDone(), "two strangers agreeing are not a quorum: no verdict yet");
+    assertStatus(200, fleet.get(2).submit(y.get(0), DIGITS)); // the third: s's first unit is VALID
+    ApiClient.Answer got = poll.get(10, TimeUnit.SECONDS); // at its verdict, not after its 20 s
+    assertStatus(200, got);
+    List<ObjectNode> next = s.assignments(got);
+    assertEquals(1, next.size());
+    assertFalse(held.stream().anyMatch(a -> a.get("unitId").equals(next.get(0).get("unitId"))));
+  }
+
+  @Test
   void aWaitingDeviceGetsAClosingAuditAsSoonAsAJobStartsWaitingForOne() throws Exception {
     // trusted after 2 verified results, spot checks never drawn, risk budget 0.5
     TrustPolicy policy = new TrustPolicy(2, 1e9, 1e-9, 0, 4, 0.5, 20, 0.8, false, 0, true, 2.0, 0.5);

@@ -1,6 +1,7 @@
 package org.idlegrid.coordinator.scheduler;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -50,11 +51,17 @@ class SchedulerTest {
       held.add(f.claimAndSubmit("a", 1).unitId());
     }
     assertTrue(f.scheduler.claim("a", 1, List.of()).isEmpty(), "its results wait for verdicts");
+    assertTrue(f.scheduler.waitsForVerdict("a"), "only a verdict lets it claim again");
     assertEquals(1, f.scheduler.claim("c", 1, List.of()).size(), "another stranger still gets work");
+    assertFalse(f.scheduler.waitsForVerdict("c"));
+    assertFalse(f.scheduler.waitsForVerdict("b"), "b vouches");
     Assignment b = f.claim("b");
     assertTrue(held.contains(b.unitId()), "b cross-checks one of a's units");
+    f.judged.clear();
     f.submit("b", b, 1);
     assertEquals(UnitState.VALID, f.unit(b.unitId()).state(), "b vouches: a pair is a quorum");
+    assertEquals(List.of("a", "b"), f.judged.stream().sorted().toList(), "the engine says whose results were judged");
+    assertFalse(f.scheduler.waitsForVerdict("a"));
     assertEquals(1, f.scheduler.claim("a", 1, List.of()).size(), "a verdict came: a gets work again");
   }
 

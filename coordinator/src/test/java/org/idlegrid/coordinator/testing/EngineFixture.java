@@ -43,6 +43,8 @@ public final class EngineFixture implements AutoCloseable {
   public final Validator validator;
   public final Trust trust;
   public final AtomicInteger wakeups = new AtomicInteger();
+  /** The engine's {@code judged} signals, in order: devices one of whose results was graded. */
+  public final List<String> judged = new java.util.concurrent.CopyOnWriteArrayList<>();
   private int jobs;
 
   public EngineFixture(Path dir) throws IOException {
@@ -54,7 +56,7 @@ public final class EngineFixture implements AutoCloseable {
     store = SqliteStore.open(dir.resolve("coordinator.db"));
     blobs = new BlobStore(dir.resolve("blobs"));
     Engine engine = Engine.create(store, blobs, Ed25519.generate(), clock, TIMEOUT, policy,
-        new SplittableRandom(seed), wakeups::incrementAndGet);
+        new SplittableRandom(seed), wakeups::incrementAndGet, judged::add);
     scheduler = engine.scheduler();
     transitioner = engine.transitioner();
     validator = engine.validator();

@@ -73,8 +73,10 @@ class ValidatorTest {
         "two agree, as a quorum would; one accomplice of b could have made it two against one");
     Assignment d = f.claim("d");
     assertEquals(a.unitId(), d.unitId());
+    assertEquals(List.of(), f.judged, "while the unit waits, its results wait for their verdicts");
     f.submit("d", d, 2);
     assertEquals(UnitState.VALID, f.unit(a.unitId()).state());
+    assertEquals(List.of("a", "b", "c", "d"), f.judged.stream().sorted().toList(), "all four were judged");
     assertEquals(AssignmentOutcome.VALID, f.assignment(a.assignmentId()).outcome());
     assertEquals(AssignmentOutcome.INVALID, f.assignment(b.assignmentId()).outcome());
     assertEquals(AssignmentOutcome.VALID, f.assignment(c.assignmentId()).outcome());

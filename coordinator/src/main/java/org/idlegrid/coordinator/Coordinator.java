@@ -11,7 +11,6 @@ import java.time.Instant;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -95,13 +94,17 @@ public final class Coordinator implements AutoCloseable {
           handlerRef[0].workAvailable();
         }
       };
-      Consumer<String> judged = deviceId -> {
-        if (handlerRef[0] != null) {
-          handlerRef[0].judged(deviceId);
+      Validator.Listener verdicts = new Validator.Listener() {
+        @Override
+        public void judged(String deviceId) {
+          if (handlerRef[0] != null) {
+            handlerRef[0].judged(deviceId);
+          }
         }
+        // a replica called off: its device learns it when it asks (GET /api/v1/assignments/{id})
       };
       Engine engine = Engine.create(store, blobs, key, config.clock(), config.assignmentTimeout(), config.trust(),
-          config.random(), wake, judged);
+          config.random(), wake, verdicts);
       Scheduler scheduler = engine.scheduler();
       Transitioner transitioner = engine.transitioner();
       Validator validator = engine.validator();

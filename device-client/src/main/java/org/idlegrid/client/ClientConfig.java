@@ -28,6 +28,8 @@ import org.idlegrid.client.runner.ModelRunner;
  * @param pollWait how long the coordinator may hold a work request
  * @param checkInterval how often eligibility is checked while waiting and while a unit runs (≤ 1 s)
  * @param statusInterval how often status.json is rewritten when nothing changes
+ * @param stillWantedInterval how often a running unit's assignment is checked with the coordinator
+ *     (a replica called off because its unit was decided without it stops at once)
  * @param minPollInterval the least time between two work requests (no busy polling)
  * @param backoff the wait between retries
  * @param deliveryAttempts attempts per result upload before it waits in the outbox for the next round
@@ -51,6 +53,7 @@ public record ClientConfig(
     Duration pollWait,
     Duration checkInterval,
     Duration statusInterval,
+    Duration stillWantedInterval,
     Duration minPollInterval,
     Backoff backoff,
     int deliveryAttempts,
@@ -78,6 +81,7 @@ public record ClientConfig(
     b.pollWait = pollWait;
     b.checkInterval = checkInterval;
     b.statusInterval = statusInterval;
+    b.stillWantedInterval = stillWantedInterval;
     b.minPollInterval = minPollInterval;
     b.backoff = backoff;
     b.deliveryAttempts = deliveryAttempts;
@@ -109,6 +113,7 @@ public record ClientConfig(
     private Duration pollWait = Duration.ofSeconds(20);
     private Duration checkInterval = Duration.ofSeconds(1);
     private Duration statusInterval = Duration.ofSeconds(30);
+    private Duration stillWantedInterval = Duration.ofSeconds(30);
     private Duration minPollInterval = Duration.ofSeconds(1);
     private Backoff backoff = Backoff.standard();
     private int deliveryAttempts = 5;
@@ -198,6 +203,11 @@ public record ClientConfig(
       return this;
     }
 
+    public Builder stillWantedInterval(Duration d) {
+      this.stillWantedInterval = d;
+      return this;
+    }
+
     public Builder minPollInterval(Duration d) {
       this.minPollInterval = d;
       return this;
@@ -251,6 +261,7 @@ public record ClientConfig(
         throw new IllegalArgumentException("checkInterval: must be at most 1 s (the owner's promise), got " + checkInterval);
       }
       positive("statusInterval", statusInterval);
+      positive("stillWantedInterval", stillWantedInterval);
       positive("minPollInterval", minPollInterval);
       if (deliveryAttempts < 1) {
         throw new IllegalArgumentException("deliveryAttempts: must be at least 1, got " + deliveryAttempts);
@@ -266,7 +277,7 @@ public record ClientConfig(
       Eligibility e = customEligibility && eligibility != null ? eligibility
           : Eligibility.forPolicy(policyName, preferences, clock);
       return new ClientConfig(coordinator, stateDir.toAbsolutePath(), e, policyName, name, owner, enrollmentToken,
-          slots, t, pollWait, checkInterval, statusInterval, minPollInterval, backoff, deliveryAttempts, clock,
+          slots, t, pollWait, checkInterval, statusInterval, stillWantedInterval, minPollInterval, backoff, deliveryAttempts, clock,
           preferences, energy, runnerIdleRelease, Objects.requireNonNull(runnerWrapper, "runnerWrapper must not be null"));
     }
 

@@ -57,6 +57,9 @@ import org.slf4j.LoggerFactory;
  *       answer from the coordinator (see {@link #deliverOutbox()}).
  *   <li>No busy polling: at least {@code minPollInterval} between work requests that found no
  *       work, backoff after failures; a device that just finished work asks again at once.
+ *   <li>Every {@code stillWantedInterval} (30 s) the coordinator is asked whether each running
+ *       unit is still wanted; one it called off (its unit was decided without it) stops within
+ *       one chunk and nothing is sent for it: no wasted computing for the owner.
  *   <li>A graceful stop aborts running units with {@code shutdown}; a crash sends nothing.
  * </ul>
  */
@@ -65,6 +68,8 @@ final class WorkLoop implements Runnable {
   private static final int WORK_ATTEMPTS = 3;
   private static final int ABORT_ATTEMPTS = 3;
   private static final long MAX_INPUT_BYTES = 256L << 20;
+  /** The cancel reason of a unit the coordinator no longer wants (see {@link #askStillWanted}). */
+  static final String CALLED_OFF = "called off by the coordinator";
 
   private final ClientConfig config;
   private boolean lastPollHadWork;
@@ -218,6 +223,7 @@ final class WorkLoop implements Runnable {
 
     CompletableFuture<Void> all = CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new));
     CompletableFuture<Object> wake = CompletableFuture.anyOf(all, stopped);
+    long nextAsk = System.nanoTime() + config.stillWantedInterval().toNanos();
     while (!all.isDone()) {
       try {
         wake.get(config.checkInterval().toNanos(), TimeUnit.NANOSECONDS);
@@ -254,6 +260,9 @@ final class WorkLoop implements Runnable {
           }
         }
         all.join(); // units stop within one chunk
+      } else if (System.nanoTime() - nextAsk >= 0) {
+        askStillWanted(units, futures);
+        nextAsk = System.nanoTime() + config.stillWantedInterval().toNanos();
       }
     }
     status.units(null, 0);
@@ -268,7 +277,11 @@ final class WorkLoop implements Runnable {
         case DONE -> status.resultDone();
         case CANCELLED -> {
           log.info("unit {} stopped: {}", id, o.detail());
-          abort(id, o.detail());
+          if (o.detail().startsWith(CALLED_OFF)) {
+            status.aborted(); // the coordinator ended it: nothing to tell it
+          } else {
+            abort(id, o.detail());
+          }
         }
         case FAILED -> {
           log.warn("unit {} failed: {}", id, o.detail());
@@ -284,6 +297,24 @@ final class WorkLoop implements Runnable {
     if (memoryCapHit) {
       memoryCapHit = false;
       stop.sleep(config.backoff().max()); // the next unit is likely as big: let the grid give it to another device
+    }
+  }
+
+  /**
+   * Asks the coordinator whether each running unit is still wanted; one it no longer wants (a
+   * replica called off because its unit was decided without it, one that timed out) stops
+   * within one chunk and sends nothing. An unanswered question changes nothing.
+   */
+  private void askStillWanted(List<Unit> units, List<CompletableFuture<Outcome>> futures) {
+    for (int i = 0; i < units.size(); i++) {
+      Unit u = units.get(i);
+      if (u.cancelReason != null || futures.get(i).isDone()) {
+        continue;
+      }
+      String state = client.assignmentState(u.assignment.assignmentId()).orElse("ISSUED");
+      if (!state.equals("ISSUED")) {
+        u.cancelReason = CALLED_OFF + " (" + state.toLowerCase() + ")";
+      }
     }
   }
 

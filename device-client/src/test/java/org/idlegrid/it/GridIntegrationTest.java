@@ -13,12 +13,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.idlegrid.client.DeviceClient;
-import org.idlegrid.client.cache.LocalModel;
-import org.idlegrid.client.runner.ModelRunner;
-import org.idlegrid.client.runner.RunnerException;
-import org.idlegrid.client.runner.UnitCancelledException;
 import org.idlegrid.coordinator.trust.TrustPolicy;
 import org.idlegrid.client.runner.TextModelArchive;
 import org.idlegrid.signing.Ed25519;
@@ -272,32 +267,6 @@ class GridIntegrationTest {
       try (var files = Files.list(outbox)) {
         assertFalse(files.anyMatch(p -> p.getFileName().toString().endsWith(".json")), "the outbox is empty again");
       }
-    }
-  }
-
-  /** The real runner, held at the start of each unit until the test lets it go on (or it is cancelled). */
-  private record HeldRunner(ModelRunner real, CountDownLatch computing, CountDownLatch proceed) implements ModelRunner {
-    @Override
-    public List<JsonNode> run(LocalModel model, List<JsonNode> records, BooleanSupplier cancelled)
-        throws UnitCancelledException, RunnerException {
-      computing.countDown();
-      try {
-        // like a real runner, it honours cancellation while it waits (a killed client stops it)
-        while (!proceed.await(20, TimeUnit.MILLISECONDS)) {
-          if (cancelled.getAsBoolean()) {
-            throw new UnitCancelledException();
-          }
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new UnitCancelledException();
-      }
-      return real.run(model, records, cancelled);
-    }
-
-    @Override
-    public void close() {
-      real.close();
     }
   }
 

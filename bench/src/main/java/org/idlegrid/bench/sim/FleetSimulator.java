@@ -10,10 +10,13 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Locale;
 import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.idlegrid.coordinator.blob.BlobStore;
@@ -28,6 +31,7 @@ import org.idlegrid.coordinator.store.Store;
 import org.idlegrid.coordinator.store.UnitState;
 import org.idlegrid.coordinator.transitioner.Transitioner;
 import org.idlegrid.coordinator.trust.TrustPolicy;
+import org.idlegrid.coordinator.validator.Validator;
 import org.idlegrid.json.Json;
 import org.idlegrid.signing.Ed25519;
 
@@ -87,6 +91,8 @@ public final class FleetSimulator {
   static final long VIRTUAL_LIMIT_MS = Duration.ofDays(60).toMillis();
   /** Events per commit (see {@link #loop}). */
   static final int COMMIT_EVERY = 4096;
+  /** How often a device computing a replica asks whether it is still wanted. */
+  static final long CHECK_EVERY_MS = 30_000;
 
   /** What to simulate. */
   public record Config(int devices, int units, double cheaters, long seed, double churn, Path dir, boolean quiet,
@@ -122,19 +128,18 @@ public final class FleetSimulator {
   /** The outcome; {@link #toJson} is the one line the CLI ends with. */
   public record Result(long wrongAccepted, double replicationFactor, double replicationAfterWarmup,
       double makespanEfficiency, int quarantined, int units, int devices, int cheaters, int cheatersQuarantined,
-      double computeEfficiency, long unitsFailed, long results, long knownAnswerChecks, long idleAudits, long churnLosses, long virtualSeconds,
-      double wallSeconds, String jobState) {
+      double computeEfficiency, long unitsFailed, long results, long knownAnswerChecks, long idleAudits, long churnLosses,
+      long calledOff, long virtualSeconds, double wallSeconds, String jobState) {
 
     public String toJson() {
       return String.format(Locale.ROOT, "{\"wrongAccepted\":%d,\"replicationFactor\":%.4f,"
               + "\"replicationAfterWarmup\":%.4f,\"makespanEfficiency\":%.4f,\"quarantined\":%d,\"units\":%d,"
               + "\"devices\":%d,\"cheaters\":%d,\"cheatersQuarantined\":%d,\"computeEfficiency\":%.4f,\"unitsFailed\":%d,\"results\":%d,"
-              + "\"knownAnswerChecks\":%d,\"idleAudits\":%d,\"churnLosses\":%d,\"virtualSeconds\":%d,\"wallSeconds\":%.1f,"
-              + "\"jobState\":\"%s\"}",
+              + "\"knownAnswerChecks\":%d,\"idleAudits\":%d,\"churnLosses\":%d,\"calledOff\":%d,\"virtualSeconds\":%d,"
+              + "\"wallSeconds\":%.1f,\"jobState\":\"%s\"}",
           wrongAccepted, replicationFactor, replicationAfterWarmup, makespanEfficiency, quarantined, units, devices,
           cheaters, cheatersQuarantined, computeEfficiency, unitsFailed, results, knownAnswerChecks, idleAudits, churnLosses,
-          virtualSeconds,
-          wallSeconds, jobState);
+          calledOff, virtualSeconds, wallSeconds, jobState);
     }
   }
 
@@ -155,7 +160,15 @@ public final class FleetSimulator {
     }
   }
 
-  private record Event(long at, long seq, Device device, Scheduler.Issued work) {}
+  /** An event: the device polls (no work), returns {@code work}, or drops it ({@code drop}: it was called off). */
+  private record Event(long at, long seq, Device device, Scheduler.Issued work, boolean drop) {
+    Event(long at, long seq, Device device, Scheduler.Issued work) {
+      this(at, seq, device, work, false);
+    }
+  }
+
+  /** A replica a device is computing: when it started, when it will be done. */
+  private record Flight(Device device, Scheduler.Issued work, long started, long done) {}
 
   private final Config config;
   private final SplittableRandom random;
@@ -163,6 +176,11 @@ public final class FleetSimulator {
   private final PriorityQueue<Event> events =
       new PriorityQueue<>(Comparator.comparingLong(Event::at).thenComparingLong(Event::seq));
   private final ArrayDeque<Device> idle = new ArrayDeque<>();
+  /** Replicas being computed, by assignment id (a called-off one is dropped at the device's next check). */
+  private final Map<String, Flight> inFlight = new HashMap<>();
+  /** Replicas dropped by their device; their return events do nothing. */
+  private final Set<String> dropped = new HashSet<>();
+  private long calledOff;
   /** Devices held back until a verdict, by id, in the order they were held (a seed fixes the run). */
   private final Map<String, Device> held = new LinkedHashMap<>();
   private final List<Device> fleet = new ArrayList<>();
@@ -274,7 +292,17 @@ public final class FleetSimulator {
     try (Store store = SqliteStore.openUnsynchronized(dir.resolve("sim.db"))) {
       engine = Engine.create(store, new BlobStore(dir.resolve("blobs")), Ed25519.generate(), clock,
           ASSIGNMENT_TIMEOUT, config.policy(), new SplittableRandom(config.seed() * 31 + 7),
-          () -> workAppeared = true, this::judged);
+          () -> workAppeared = true, new Validator.Listener() {
+            @Override
+            public void judged(String deviceId) {
+              FleetSimulator.this.judged(deviceId);
+            }
+
+            @Override
+            public void calledOff(Rows.Assignment assignment) {
+              FleetSimulator.this.calledOff(assignment.id());
+            }
+          });
       setUp(store);
       log("simulating %d devices (%d cheaters), %d units", config.devices(), cheaterCount(), config.units());
       loop(store);
@@ -404,8 +432,14 @@ public final class FleetSimulator {
       events.add(new Event(e.at() + SWEEP_EVERY_MS, seq++, null, null));
       return true;
     }
-    if (e.work() == null) {
+    if (e.drop()) {
+      if (--e.device().outstanding == 0) {
+        poll(e.device());
+      }
+    } else if (e.work() == null) {
       poll(e.device());
+    } else if (dropped.remove(e.work().row().id())) {
+      return true; // dropped at a check before it was done
     } else if (deliver(e.device(), e.work()) && jobFinal(store)) {
       return false;
     }
@@ -433,6 +467,26 @@ public final class FleetSimulator {
     Device d = held.remove(deviceId);
     if (d != null) {
       schedule(clock.elapsed(), d, null);
+    }
+  }
+
+  /**
+   * A replica the device is computing was called off: the device learns it at its next check
+   * ({@link #CHECK_EVERY_MS} after it started, and every as long after), drops it and polls; one
+   * that would finish before that returns its result, which is refused.
+   */
+  private void calledOff(String assignmentId) {
+    calledOff++;
+    Flight f = inFlight.get(assignmentId);
+    if (f == null) {
+      return; // its device left in the middle: nobody computes it
+    }
+    long now = clock.elapsed();
+    long notice = f.started() + ((now - f.started()) / CHECK_EVERY_MS + 1) * CHECK_EVERY_MS;
+    if (notice < f.done()) {
+      inFlight.remove(assignmentId);
+      dropped.add(assignmentId);
+      events.add(new Event(notice, seq++, f.device(), f.work(), true));
     }
   }
 
@@ -492,6 +546,7 @@ public final class FleetSimulator {
       } else if (work.row().kind() == AssignmentKind.AUDIT) {
         audits++;
       }
+      inFlight.put(work.row().id(), new Flight(d, work, at, at + unitTime));
       at += unitTime;
       d.outstanding++;
       schedule(at, d, work);
@@ -501,6 +556,7 @@ public final class FleetSimulator {
 
   /** Returns a result and validates its unit; true if it was taken. */
   private boolean deliver(Device d, Scheduler.Issued work) {
+    inFlight.remove(work.row().id());
     int idx = work.unit().idx();
     // a supplied known answer (idx < 0) is record units + k of the simulated truth
     String outputs = compute(d, idx >= 0 ? idx : config.units() - 1 - idx);
@@ -606,7 +662,7 @@ public final class FleetSimulator {
     return new Result(wrong, (double) results / config.units(), afterWarmup, Math.min(1, scheduled / actual),
         quarantined, config.units(), config.devices(), cheaterCount(), cheatersQuarantined, Math.min(1, ideal / actual),
         failed, results, knownAnswers, audits,
-        churnLosses, clock.elapsed() / 1000, wall, state.name());
+        churnLosses, calledOff, clock.elapsed() / 1000, wall, state.name());
   }
 
   private static void deleteTree(Path dir) {

@@ -2,7 +2,6 @@ package org.idlegrid.coordinator.engine;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 import org.idlegrid.coordinator.assimilator.Assimilator;
 import org.idlegrid.coordinator.blob.BlobStore;
@@ -19,28 +18,29 @@ import org.idlegrid.signing.Ed25519;
  * trust over one {@link Store}, wired the way the running coordinator wires them. The HTTP layer,
  * the tests and the fleet simulator all drive this same object.
  *
- * <p>Two signals leave the engine, both called after the change they announce is committed
- * (both may be no-ops): {@code workAvailable} when work may have appeared (a job, a lost replica,
- * a disagreement, a job waiting for closing audits), to wake long polls; {@code judged} with a
- * device id when one of that device's results was graded, to wake that device if the stranger
- * throttle held it back ({@link Scheduler#waitsForVerdict}).
+ * <p>Signals leave the engine after the change they announce is committed (each may be a
+ * no-op): {@code workAvailable} when work may have appeared (a job, a lost replica, a
+ * disagreement, a job waiting for closing audits), to wake long polls; and the validator's
+ * {@link Validator.Listener}: a device one of whose results was graded (to wake it if the
+ * stranger throttle held it back, {@link Scheduler#waitsForVerdict}), and a replica called off
+ * because its unit was decided without it.
  */
 public record Engine(Store store, Scheduler scheduler, Transitioner transitioner, Validator validator, Trust trust) {
 
   public static Engine create(Store store, BlobStore blobs, Ed25519.KeyPair key, Clock clock,
       Duration assignmentTimeout, TrustPolicy policy, RandomGenerator random, Runnable workAvailable) {
-    return create(store, blobs, key, clock, assignmentTimeout, policy, random, workAvailable, deviceId -> { });
+    return create(store, blobs, key, clock, assignmentTimeout, policy, random, workAvailable, Validator.Listener.NONE);
   }
 
   public static Engine create(Store store, BlobStore blobs, Ed25519.KeyPair key, Clock clock,
       Duration assignmentTimeout, TrustPolicy policy, RandomGenerator random, Runnable workAvailable,
-      Consumer<String> judged) {
+      Validator.Listener listener) {
     Trust trust = new Trust(policy, random, clock, workAvailable);
     Scheduler scheduler = new Scheduler(store, blobs, key, clock, assignmentTimeout, trust);
     // a finished job waits for its closing audits at most three assignment timeouts
     Assimilator assimilator = new Assimilator(clock, policy, assignmentTimeout.multipliedBy(3), workAvailable);
     Transitioner transitioner = new Transitioner(store, clock, trust, assimilator, workAvailable);
-    Validator validator = new Validator(store, assimilator, trust, workAvailable, judged);
+    Validator validator = new Validator(store, assimilator, trust, clock, workAvailable, listener);
     return new Engine(store, scheduler, transitioner, validator, trust);
   }
 }

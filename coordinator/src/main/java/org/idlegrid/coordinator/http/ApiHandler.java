@@ -161,6 +161,11 @@ public final class ApiHandler extends Handler.Abstract implements AutoCloseable 
         device.blob(auth.require(request, ANYONE), seg[1], request, response, callback);
       }
       case "assignments" -> {
+        if (n == 2 && !seg[1].isEmpty()) {
+          allow(method, "GET");
+          device.assignment(auth.require(request, DEVICE), seg[1], response, callback);
+          return;
+        }
         need(n == 3 && (seg[2].equals("result") || seg[2].equals("abort")), path);
         allow(method, "POST");
         Principal p = auth.require(request, DEVICE);

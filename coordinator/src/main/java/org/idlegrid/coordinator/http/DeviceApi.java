@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.eclipse.jetty.http.HttpHeader;
@@ -208,6 +209,24 @@ final class DeviceApi {
     } catch (NumberFormatException e) {
       return new long[] {0, size - 1};
     }
+  }
+
+  /**
+   * Is the assignment still wanted? A device computing it asks now and then: {@code ISSUED} goes
+   * on; anything else (a replica called off because its unit was decided, reason
+   * {@code unit-decided}; timed out; aborted) means stop, and send nothing.
+   */
+  void assignment(Principal p, String assignmentId, Response response, Callback callback) {
+    Rows.Assignment a = s.transitioner().assignmentOf(p.name(), assignmentId);
+    if (a == null) {
+      throw ApiError.notFound("no assignment " + assignmentId + " issued to this device");
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("assignmentId", a.id());
+    body.put("state", a.state().name());
+    body.put("reason", a.state() == AssignmentState.ISSUED ? null : a.reason());
+    body.put("deadline", a.deadline().toString());
+    Http.json(response, callback, 200, body);
   }
 
   void result(Principal p, String assignmentId, Request request, Response response, Callback callback) {

@@ -1,11 +1,12 @@
 package org.idlegrid.coordinator.validator;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.function.Consumer;
 import org.idlegrid.compare.ComparePolicy;
 import org.idlegrid.coordinator.assimilator.Assimilator;
 import org.idlegrid.coordinator.store.AssignmentKind;
@@ -57,28 +58,46 @@ public final class Validator {
   private final Store store;
   private final Assimilator assimilator;
   private final Trust trust;
-  private final Runnable workAvailable;
-  private final Consumer<String> judged;
+  /** Why a replica still out when its unit was decided was called off (its assignment's reason). */
+  public static final String CALLED_OFF = "unit-decided";
 
-  /**
-   * @param workAvailable called when the unit asks for more replicas (to wake long polls)
-   * @param judged called, after the commit, with each device whose result of the unit was just
-   *     graded (a device held back until a verdict may claim again; see
-   *     {@link org.idlegrid.coordinator.scheduler.Scheduler#waitsForVerdict})
-   */
-  public Validator(Store store, Assimilator assimilator, Trust trust, Runnable workAvailable,
-      Consumer<String> judged) {
+  /** What a validation tells the outside, after its commit. Both do nothing unless overridden. */
+  public interface Listener {
+    Listener NONE = new Listener() { };
+
+    /**
+     * One of the device's results was graded (a device held back until a verdict may claim
+     * again; see {@link org.idlegrid.coordinator.scheduler.Scheduler#waitsForVerdict}).
+     */
+    default void judged(String deviceId) { }
+
+    /**
+     * A replica still out when its unit was decided was called off (its device vouches): ABORTED
+     * with reason {@link #CALLED_OFF}. The device learns it when it asks about the assignment.
+     */
+    default void calledOff(Rows.Assignment assignment) { }
+  }
+
+  private final Clock clock;
+  private final Runnable workAvailable;
+  private final Listener listener;
+
+  /** @param workAvailable called when the unit asks for more replicas (to wake long polls) */
+  public Validator(Store store, Assimilator assimilator, Trust trust, Clock clock, Runnable workAvailable,
+      Listener listener) {
     this.store = store;
     this.assimilator = assimilator;
     this.trust = trust;
+    this.clock = clock;
     this.workAvailable = workAvailable;
-    this.judged = judged;
+    this.listener = listener;
   }
 
   /** Validates one unit; returns the unit's state afterwards. */
   public UnitState validate(String unitId) {
     boolean[] moreReplicas = {false};
     List<String> graded = new ArrayList<>(4);
+    List<Rows.Assignment> calledOff = new ArrayList<>(2);
     UnitState state = store.transaction(tx -> {
       Rows.Unit unit = tx.unit(unitId).orElse(null);
       if (unit == null) {
@@ -109,7 +128,7 @@ public final class Validator {
           gradeLate(tx, unit, policy, live);
           gradeLate(tx, unit, policy, checks);
         }
-        case VALIDATING -> moreReplicas[0] = decide(tx, unit, job, policy, all, live);
+        case VALIDATING -> moreReplicas[0] = decide(tx, unit, job, policy, all, live, calledOff);
         default -> { }
       }
       Rows.Unit after = tx.unit(unitId).orElseThrow();
@@ -141,7 +160,8 @@ public final class Validator {
     if (moreReplicas[0]) {
       workAvailable.run();
     }
-    graded.forEach(judged);
+    graded.forEach(listener::judged);
+    calledOff.forEach(listener::calledOff);
     return state;
   }
 
@@ -183,7 +203,7 @@ public final class Validator {
   }
 
   private boolean decide(Store.Tx tx, Rows.Unit unit, Rows.Job job, ComparePolicy policy,
-      List<Rows.Assignment> all, List<Rows.Assignment> live) {
+      List<Rows.Assignment> all, List<Rows.Assignment> live, List<Rows.Assignment> calledOff) {
     int quorum = unit.quorumOr(job.quorum());
     List<List<Rows.Assignment>> classes = new ArrayList<>();
     List<List<JsonNode>> representatives = new ArrayList<>();
@@ -245,6 +265,18 @@ public final class Validator {
       assimilator.unitValid(tx, unit, canonical.get(0).outputsJson());
       for (String d : convicted) {
         trust.failed(tx, d, "disagreed with the quorum of unit " + unit.id());
+      }
+      // replicas still out (a straggler, its backup, a dispute's extra) are called off where
+      // their devices vouch: their results would decide nothing, and a device that asks stops
+      // computing them. A stranger's stays: graded late against the canonical outputs, it is
+      // the check that convicts a cheater before it votes again (calling those off too let 2
+      // wrong units through at 100,000 devices; docs/verification.md)
+      Instant now = clock.instant();
+      for (Rows.Assignment a : all) {
+        if (a.state() == AssignmentState.ISSUED && a.kind() == AssignmentKind.REPLICA && vouches(tx, a.deviceId())
+            && tx.endAssignment(a.id(), AssignmentState.ABORTED, CALLED_OFF, now)) {
+          calledOff.add(a);
+        }
       }
       return false;
     }

@@ -48,6 +48,7 @@ class ApiSecurityTest extends HttpTestBase {
         new Endpoint("POST", "api/v1/devices/" + device.id + "/release", admins),
         new Endpoint("POST", "api/v1/devices/" + device.id + "/work", devices),
         new Endpoint("GET", "api/v1/blobs/" + modelHex, Set.of(Who.SUBMITTER, Who.ADMIN, Who.DEVICE)),
+        new Endpoint("GET", "api/v1/assignments/a-1", devices),
         new Endpoint("POST", "api/v1/assignments/a-1/result", devices),
         new Endpoint("POST", "api/v1/assignments/a-1/abort", devices));
     ApiClient wrong = anonymous.as("igk_not-a-real-key");
@@ -105,6 +106,11 @@ class ApiSecurityTest extends HttpTestBase {
         b.resultBody(work, b.compute(work, DIGITS)));
     assertStatus(404, answer);
     assertStatus(404, b.abort(work, "user-active"));
+    assertStatus(404, b.api.get("api/v1/assignments/" + id));
+    ApiClient.Answer own = a.api.get("api/v1/assignments/" + id);
+    assertStatus(200, own);
+    assertEquals("ISSUED", own.json().get("state").asText(), "still wanted");
+    assertTrue(!own.json().hasNonNull("reason"), "a reason only once it ended");
     assertStatus(403, b.api.post("api/v1/devices/" + a.id + "/work", "{\"slots\":1,\"waitMs\":0}"));
     ApiClient bob = submitter("bob");
     assertStatus(404, bob.get("api/v1/blobs/" + modelHex));

@@ -45,6 +45,8 @@ public final class EngineFixture implements AutoCloseable {
   public final AtomicInteger wakeups = new AtomicInteger();
   /** The engine's {@code judged} signals, in order: devices one of whose results was graded. */
   public final List<String> judged = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** The validator's call-offs, in order: ids of replicas called off because their unit was decided. */
+  public final List<String> calledOff = new java.util.concurrent.CopyOnWriteArrayList<>();
   private int jobs;
 
   public EngineFixture(Path dir) throws IOException {
@@ -56,7 +58,17 @@ public final class EngineFixture implements AutoCloseable {
     store = SqliteStore.open(dir.resolve("coordinator.db"));
     blobs = new BlobStore(dir.resolve("blobs"));
     Engine engine = Engine.create(store, blobs, Ed25519.generate(), clock, TIMEOUT, policy,
-        new SplittableRandom(seed), wakeups::incrementAndGet, judged::add);
+        new SplittableRandom(seed), wakeups::incrementAndGet, new Validator.Listener() {
+          @Override
+          public void judged(String deviceId) {
+            judged.add(deviceId);
+          }
+
+          @Override
+          public void calledOff(Rows.Assignment assignment) {
+            calledOff.add(assignment.id());
+          }
+        });
     scheduler = engine.scheduler();
     transitioner = engine.transitioner();
     validator = engine.validator();

@@ -1,12 +1,14 @@
 package org.idlegrid.coordinator.validator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
 import org.idlegrid.coordinator.store.AssignmentOutcome;
+import org.idlegrid.coordinator.store.AssignmentState;
 import org.idlegrid.coordinator.store.JobState;
 import org.idlegrid.coordinator.store.Rows;
 import org.idlegrid.coordinator.store.UnitState;
@@ -238,19 +240,31 @@ class ValidatorTest {
   }
 
   @Test
-  void validatingAgainChangesNothingAndALateResultIsGradedAgainstTheCanonicalOne() throws Exception {
-    f.job(1, 1, 3, 2, 5);
+  void aReplicaStillOutIsCalledOffIfItsDeviceVouchesAndAStrangersIsGradedLate() throws Exception {
+    f.store.transaction(tx -> {
+      tx.trustPassed("c", f.now(), 10); // c has a verified result behind it; d has none
+      return null;
+    });
+    f.job(1, 1, 4, 2, 5);
     Assignment a = f.claim("a");
     Assignment b = f.claim("b");
     Assignment c = f.claim("c");
+    Assignment d = f.claim("d");
     f.submit("a", a, 2);
     f.submit("b", b, 2);
     assertEquals(UnitState.VALID, f.unit(a.unitId()).state());
+    assertEquals(List.of(c.assignmentId()), f.calledOff, "c's replica would decide nothing");
+    assertEquals(AssignmentState.ABORTED, f.assignment(c.assignmentId()).state());
+    assertEquals(Validator.CALLED_OFF, f.assignment(c.assignmentId()).reason());
+    assertEquals(AssignmentState.ISSUED, f.assignment(d.assignmentId()).state(), "a stranger's late result is its check");
     assertEquals(0, f.validator.sweep());
     f.validator.validate(a.unitId());
-    assertEquals(1, f.deviceRow("a").resultsValid(), "counted once");
-    f.submit("c", c, 5);
-    assertEquals(AssignmentOutcome.INVALID, f.assignment(c.assignmentId()).outcome());
-    assertEquals(1, f.deviceRow("c").resultsInvalid());
+    assertEquals(1, f.deviceRow("a").resultsValid(), "validating again changes nothing: counted once");
+    assertEquals(1, f.calledOff.size(), "called off once");
+    assertFalse(f.submit("c", c, 5).done(), "a result for a called-off replica is refused");
+    assertEquals(0, f.deviceRow("c").resultsReturned());
+    assertTrue(f.submit("d", d, 5).done());
+    assertEquals(AssignmentOutcome.INVALID, f.assignment(d.assignmentId()).outcome(), "graded against the canonical");
+    assertEquals(1, f.deviceRow("d").resultsInvalid());
   }
 }

@@ -225,6 +225,32 @@ public final class CoordinatorClient {
     });
   }
 
+  /**
+   * Is the assignment still wanted? Its state as the coordinator has it ({@code ISSUED}: go on;
+   * {@code ABORTED} with reason {@code unit-decided}: the unit was decided without it), or empty
+   * when the question could not be answered (one attempt, no retries: the caller asks again
+   * later and keeps computing meanwhile). Never throws but Stopped.
+   */
+  public Optional<String> assignmentState(String assignmentId) {
+    HttpRequest req = request(api("/assignments/" + assignmentId), Duration.ofSeconds(10)).GET().build();
+    try {
+      return withRetries("assignment " + assignmentId, 1, false, lastChance -> {
+        Answer a = sendJson(req, lastChance);
+        if (a.status == 200) {
+          JsonNode state = parsed(a.body, "assignment answer").get("state");
+          return state != null && state.isTextual() ? Optional.of(state.asText()) : Optional.<String>empty();
+        }
+        if (a.status == 404) {
+          return Optional.of("UNKNOWN"); // not this device's (any more): nothing to send it to
+        }
+        throw a.failure("assignment " + assignmentId);
+      });
+    } catch (CoordinatorException | TransientFailure e) {
+      log.debug("could not ask about assignment {}: {}", assignmentId, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
   /** Tells the coordinator a unit will not be finished; best effort, never throws but Stopped. */
   public boolean abort(String assignmentId, String reason, int maxAttempts) {
     if (stop.crashed()) {

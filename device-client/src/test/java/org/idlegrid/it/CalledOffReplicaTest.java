@@ -11,22 +11,23 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.idlegrid.client.DeviceClient;
+import org.idlegrid.coordinator.trust.TrustPolicy;
 import org.idlegrid.json.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A replica still out when its unit is decided is called off by the coordinator (where its
- * device vouches: it has a verified result behind it); the device computing it learns so when it
- * asks (every {@code stillWantedInterval}), stops, and sends nothing: no result, no abort. Real
- * coordinator, real clients, loopback HTTP.
+ * With {@code TrustPolicy.callOff}, a replica still out when its unit is decided is called off by
+ * the coordinator (where its device vouches: it has a verified result behind it); the device
+ * computing it learns so when it asks (every {@code stillWantedInterval}), stops, and sends
+ * nothing: no result, no abort. Real coordinator, real clients, loopback HTTP.
  */
 class CalledOffReplicaTest {
   @TempDir Path dir;
 
   @Test
   void aReplicaCalledOffBecauseItsUnitWasDecidedStopsOnItsDeviceAndSendsNothing() throws Exception {
-    try (Grid grid = new Grid(dir, Duration.ofMinutes(2))) {
+    try (Grid grid = new Grid(dir, Duration.ofMinutes(2), b -> b.trust(TrustPolicy.defaults().withCallOff(true)))) {
       CountDownLatch started = new CountDownLatch(1);
       CountDownLatch never = new CountDownLatch(1);
       // its first unit runs at once; its second is held until it is cancelled

@@ -72,11 +72,14 @@ import org.idlegrid.signing.Ed25519;
  * checks included, ÷ units), the same after warm-up (results returned after half the units
  * were valid ÷ the units validated after that), {@code makespanEfficiency} (ideal ÷ actual makespan,
  * the ideal being the results the honest devices returned — replicas, checks, audits, backups —
- * packed perfectly onto their capacity: full speed for the expected online share of their time;
+ * and the part of called-off replicas they computed before they dropped them, packed perfectly
+ * onto their capacity: full speed for the expected online share of their time;
  * it charges idle time, the tail, stragglers and work lost to churn, not the verification work
  * itself, which {@code replicationFactor} measures), {@code computeEfficiency} (the same ideal with
  * every unit computed exactly once: it charges verification too, so it cannot exceed about
- * 1 / replicationFactor; docs/verification.md), devices quarantined. Backup replicas
+ * 1 / replicationFactor; docs/verification.md), devices quarantined, {@code calledOff} (replicas
+ * called off because their unit was decided without them; their devices drop them at their next
+ * check, every {@link #CHECK_EVERY_MS}, and return nothing). Backup replicas
  * of stragglers are on by default ({@code --backup-after 0} turns them off).
  *
  * <pre>java -jar bench/target/idlegrid-simulator.jar --devices 1000 --units 20000 --cheaters 0.2 --seed 1</pre>
@@ -181,6 +184,8 @@ public final class FleetSimulator {
   /** Replicas dropped by their device; their return events do nothing. */
   private final Set<String> dropped = new HashSet<>();
   private long calledOff;
+  /** Units' worth of work honest devices computed on replicas they then dropped (called off). */
+  private double honestDropped;
   /** Devices held back until a verdict, by id, in the order they were held (a seed fixes the run). */
   private final Map<String, Device> held = new LinkedHashMap<>();
   private final List<Device> fleet = new ArrayList<>();
@@ -212,7 +217,8 @@ public final class FleetSimulator {
       System.err.println("error: " + e.getMessage());
       System.err.println("usage: java -jar idlegrid-simulator.jar --devices N --units U [--cheaters 0.2] [--seed 1] "
           + "[--churn 0.05] [--trust-threshold 10] [--k 2] [--pmin 0.05] [--idle-audits on|off] [--known-answers N] "
-          + "[--backup-after 1 (0 = off)] [--risk-budget 0.03125] [--vouch-streak 1 (0 = off)] [--dir DIR] [--quiet]");
+          + "[--backup-after 1 (0 = off)] [--risk-budget 0.03125] [--vouch-streak 1 (0 = off)] [--call-off on|off] "
+          + "[--dir DIR] [--quiet]");
       System.exit(2);
       return;
     }
@@ -236,6 +242,7 @@ public final class FleetSimulator {
     double backupAfter = d.backupAfter();
     double riskBudget = d.riskBudget();
     int vouchStreak = d.vouchStreak();
+    boolean callOff = d.callOff();
     int knownAnswers = 0;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
@@ -262,6 +269,11 @@ public final class FleetSimulator {
           case "--backup-after" -> backupAfter = Double.parseDouble(v);
           case "--risk-budget" -> riskBudget = Double.parseDouble(v);
           case "--vouch-streak" -> vouchStreak = Integer.parseInt(v);
+          case "--call-off" -> callOff = switch (v) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException("--call-off must be on or off, got " + v);
+          };
           case "--idle-audits" -> audits = switch (v) {
             case "on" -> true;
             case "off" -> false;
@@ -275,7 +287,7 @@ public final class FleetSimulator {
     }
     TrustPolicy policy = new TrustPolicy(threshold, k, pMin, d.knownAnswerShare(), d.quarantineMinSample(),
         d.quarantineInvalidRate(), d.failureMinSample(), d.quarantineFailureRate(), d.networkPlacement(),
-        d.trustedPeerShare(), audits, backupAfter, riskBudget, vouchStreak);
+        d.trustedPeerShare(), audits, backupAfter, riskBudget, vouchStreak, callOff);
     return new Config(devices, units, cheaters, seed, churn, dir, quiet, policy, knownAnswers);
   }
 
@@ -484,6 +496,10 @@ public final class FleetSimulator {
     long now = clock.elapsed();
     long notice = f.started() + ((now - f.started()) / CHECK_EVERY_MS + 1) * CHECK_EVERY_MS;
     if (notice < f.done()) {
+      if (f.device().behaviour == Behaviour.HONEST) {
+        // the part it computed before it dropped the replica was capacity used, as a result is
+        honestDropped += (double) (notice - f.started()) / (f.done() - f.started());
+      }
       inFlight.remove(assignmentId);
       dropped.add(assignmentId);
       events.add(new Event(notice, seq++, f.device(), f.work(), true));
@@ -654,8 +670,9 @@ public final class FleetSimulator {
         .mapToDouble(d -> d.speed).sum();
     double ideal = config.units() * (double) UNIT_WORK_MS / capacity;
     // the same ideal for the results the honest devices actually returned (replicas, checks,
-    // audits, backups): how well the schedule used the capacity, whatever the verification cost
-    double scheduled = ideal * honestResults / config.units();
+    // audits, backups) and the part of called-off replicas they computed before they dropped
+    // them: how well the schedule used the capacity, whatever the verification cost
+    double scheduled = ideal * (honestResults + honestDropped) / config.units();
     double afterWarmup = warmupResults < 0 || config.units() - warmupValid <= 0 ? Double.NaN
         : (double) (results - warmupResults) / (config.units() - warmupValid);
     JobState state = store.transaction(tx -> tx.job(jobId).orElseThrow().state());

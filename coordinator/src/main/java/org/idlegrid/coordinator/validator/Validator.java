@@ -72,8 +72,9 @@ public final class Validator {
     default void judged(String deviceId) { }
 
     /**
-     * A replica still out when its unit was decided was called off (its device vouches): ABORTED
-     * with reason {@link #CALLED_OFF}. The device learns it when it asks about the assignment.
+     * A replica still out when its unit was decided was called off ({@link TrustPolicy#callOff},
+     * its device vouches): ABORTED with reason {@link #CALLED_OFF}. The device learns it when it
+     * asks about the assignment.
      */
     default void calledOff(Rows.Assignment assignment) { }
   }
@@ -266,14 +267,17 @@ public final class Validator {
       for (String d : convicted) {
         trust.failed(tx, d, "disagreed with the quorum of unit " + unit.id());
       }
-      // replicas still out (a straggler, its backup, a dispute's extra) are called off where
-      // their devices vouch: their results would decide nothing, and a device that asks stops
-      // computing them. A stranger's stays: graded late against the canonical outputs, it is
-      // the check that convicts a cheater before it votes again (calling those off too let 2
-      // wrong units through at 100,000 devices; docs/verification.md)
+      // with TrustPolicy.callOff, replicas still out (a straggler, its backup, a dispute's
+      // extra) are called off where their devices vouch: their results would decide nothing,
+      // and a device that asks stops computing them. A stranger's stays: graded late against the
+      // canonical outputs, it is the check that convicts a cheater before it votes again. Off by
+      // default: even so, late results are checks and spare votes that 0 wrong needed
+      // (docs/verification.md, "Called off")
       Instant now = clock.instant();
+      boolean callOff = trust.policy().callOff();
       for (Rows.Assignment a : all) {
-        if (a.state() == AssignmentState.ISSUED && a.kind() == AssignmentKind.REPLICA && vouches(tx, a.deviceId())
+        if (callOff && a.state() == AssignmentState.ISSUED && a.kind() == AssignmentKind.REPLICA
+            && vouches(tx, a.deviceId())
             && tx.endAssignment(a.id(), AssignmentState.ABORTED, CALLED_OFF, now)) {
           calledOff.add(a);
         }

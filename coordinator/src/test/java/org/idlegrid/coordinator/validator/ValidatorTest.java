@@ -13,6 +13,7 @@ import org.idlegrid.coordinator.store.JobState;
 import org.idlegrid.coordinator.store.Rows;
 import org.idlegrid.coordinator.store.UnitState;
 import org.idlegrid.coordinator.testing.EngineFixture;
+import org.idlegrid.coordinator.trust.TrustPolicy;
 import org.idlegrid.json.Json;
 import org.idlegrid.protocol.Assignment;
 import org.junit.jupiter.api.AfterEach;
@@ -240,7 +241,31 @@ class ValidatorTest {
   }
 
   @Test
-  void aReplicaStillOutIsCalledOffIfItsDeviceVouchesAndAStrangersIsGradedLate() throws Exception {
+  void validatingAgainChangesNothingAndALateResultIsGradedAgainstTheCanonicalOne() throws Exception {
+    f.job(1, 1, 3, 2, 5);
+    Assignment a = f.claim("a");
+    Assignment b = f.claim("b");
+    Assignment c = f.claim("c");
+    f.submit("a", a, 2);
+    f.submit("b", b, 2);
+    assertEquals(UnitState.VALID, f.unit(a.unitId()).state());
+    assertEquals(List.of(), f.calledOff, "call-offs are off by default");
+    assertEquals(0, f.validator.sweep());
+    f.validator.validate(a.unitId());
+    assertEquals(1, f.deviceRow("a").resultsValid(), "counted once");
+    f.submit("c", c, 5);
+    assertEquals(AssignmentOutcome.INVALID, f.assignment(c.assignmentId()).outcome());
+    assertEquals(1, f.deviceRow("c").resultsInvalid());
+  }
+
+  @Test
+  void withCallOffAReplicaStillOutIsCalledOffIfItsDeviceVouchesAndAStrangersIsGradedLate() throws Exception {
+    f.close();
+    f = new EngineFixture(java.nio.file.Files.createDirectories(dir.resolve("call-off")),
+        TrustPolicy.defaults().withCallOff(true), 1);
+    for (String d : List.of("a", "b", "c", "d")) {
+      f.device(d, d + "-owner");
+    }
     f.store.transaction(tx -> {
       tx.trustPassed("c", f.now(), 10); // c has a verified result behind it; d has none
       return null;
@@ -257,9 +282,7 @@ class ValidatorTest {
     assertEquals(AssignmentState.ABORTED, f.assignment(c.assignmentId()).state());
     assertEquals(Validator.CALLED_OFF, f.assignment(c.assignmentId()).reason());
     assertEquals(AssignmentState.ISSUED, f.assignment(d.assignmentId()).state(), "a stranger's late result is its check");
-    assertEquals(0, f.validator.sweep());
     f.validator.validate(a.unitId());
-    assertEquals(1, f.deviceRow("a").resultsValid(), "validating again changes nothing: counted once");
     assertEquals(1, f.calledOff.size(), "called off once");
     assertFalse(f.submit("c", c, 5).done(), "a result for a called-off replica is refused");
     assertEquals(0, f.deviceRow("c").resultsReturned());

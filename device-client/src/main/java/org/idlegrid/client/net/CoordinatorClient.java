@@ -240,8 +240,9 @@ public final class CoordinatorClient {
           JsonNode state = parsed(a.body, "assignment answer").get("state");
           return state != null && state.isTextual() ? Optional.of(state.asText()) : Optional.<String>empty();
         }
-        if (a.status == 404) {
-          return Optional.of("UNKNOWN"); // not this device's (any more): nothing to send it to
+        if (a.status == 404 || a.status == 403) {
+          // not this device's (any more), or the device is banned: nobody will take its result
+          return Optional.of(a.status == 404 ? "UNKNOWN" : "FORBIDDEN");
         }
         throw a.failure("assignment " + assignmentId);
       });

@@ -75,6 +75,20 @@ class CoordinatorClientTest {
   }
 
   @Test
+  void anUnansweredStillWantedQuestionIsAskedOnceAndChangesNothingWhileARefusalMeansStop() {
+    server.stubFor(get(urlEqualTo("/api/v1/assignments/a-1")).willReturn(aResponse().withStatus(503)));
+    assertEquals(java.util.Optional.empty(), client.assignmentState("a-1"), "unknown: keep computing");
+    server.verify(1, getRequestedFor(urlEqualTo("/api/v1/assignments/a-1")));
+    assertEquals(List.of(), slept, "no retries: the question comes again at the next check");
+    server.stubFor(get(urlEqualTo("/api/v1/assignments/a-2")).willReturn(aResponse().withStatus(200)
+        .withBody("{\"assignmentId\":\"a-2\",\"state\":\"ABORTED\",\"reason\":\"unit-decided\"}")));
+    assertEquals(java.util.Optional.of("ABORTED"), client.assignmentState("a-2"));
+    server.stubFor(get(urlEqualTo("/api/v1/assignments/a-3")).willReturn(aResponse().withStatus(403)
+        .withBody("{\"error\":\"device-banned\",\"message\":\"this device is banned\"}")));
+    assertEquals(java.util.Optional.of("FORBIDDEN"), client.assignmentState("a-3"), "nobody will take its result");
+  }
+
+  @Test
   void serverErrorsAreRetriedWithGrowingCappedBackoffUntilAccepted() {
     failThenSucceed(4, aResponse().withStatus(503));
     assertEquals(200, client.submitResult("a-1", "{}".getBytes(), 10));

@@ -17,12 +17,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * With {@code TrustPolicy.callOff}, a replica still out when its unit is decided is called off by
- * the coordinator (where its device vouches: it has a verified result behind it); the device
- * computing it learns so when it asks (every {@code stillWantedInterval}), stops, and sends
- * nothing: no result, no abort. Real coordinator, real clients, loopback HTTP.
+ * A device computing a unit asks every {@code stillWantedInterval} whether the coordinator still
+ * wants it, and stops and sends nothing (no result, no abort) when it does not: the unit's job
+ * was cancelled, or, with {@code TrustPolicy.callOff}, the replica was called off because its
+ * unit was decided without it (only where its device vouches: it has a verified result behind
+ * it). Real coordinator, real clients, loopback HTTP.
  */
-class CalledOffReplicaTest {
+class StillWantedTest {
   @TempDir Path dir;
 
   @Test
@@ -58,6 +59,29 @@ class CalledOffReplicaTest {
       // as the validator left it: no result came, and no abort (which would have been refused)
       assertEquals(List.of(List.of("ABORTED", "unit-decided")), grid.query(
           "SELECT state, reason FROM assignments WHERE device_id = ? AND job_id = ?", slow.deviceId(), job));
+    }
+  }
+
+  @Test
+  void aUnitOfACancelledJobStopsOnItsDeviceAtItsNextCheck() throws Exception {
+    try (Grid grid = new Grid(dir, Duration.ofMinutes(2))) {
+      CountDownLatch started = new CountDownLatch(1);
+      CountDownLatch never = new CountDownLatch(1);
+      DeviceClient d = grid.client("d", b -> b.stillWantedInterval(Duration.ofMillis(200))
+          .runnerWrapper(real -> new HeldRunner(real, started, never)));
+      grid.uploadModel("digits-mlp", Files.readAllBytes(Grid.MODELS.resolve("digits-mlp.onnx")));
+      String job = grid.submit("{\"model\":\"digits-mlp\",\"records\":" + Json.write(Grid.digitsRows().subList(0, 10))
+          + ",\"unitSize\":10,\"verification\":{\"replicas\":1,\"quorum\":1}}");
+      assertTrue(started.await(60, TimeUnit.SECONDS), "the device is computing the unit");
+      grid.call("DELETE", "/api/v1/jobs/" + job, grid.key(), null, 200);
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (d.status().unitsAborted() < 1 && System.nanoTime() < until) {
+        Thread.sleep(50);
+      }
+      assertEquals(1, d.status().unitsAborted(), "it stopped the cancelled job's unit");
+      assertEquals(0, d.status().resultsDone());
+      assertEquals(List.of(List.of("ABORTED", "job-cancelled")),
+          grid.query("SELECT state, reason FROM assignments WHERE job_id = ?", job));
     }
   }
 }

@@ -29,7 +29,7 @@ import org.idlegrid.client.runner.ModelRunner;
  * @param checkInterval how often eligibility is checked while waiting and while a unit runs (≤ 1 s)
  * @param statusInterval how often status.json is rewritten when nothing changes
  * @param stillWantedInterval how often a running unit's assignment is checked with the coordinator
- *     (a replica called off because its unit was decided without it stops at once)
+ *     (a unit it no longer wants, cancelled or called off, stops at once; default 30 s)
  * @param minPollInterval the least time between two work requests (no busy polling)
  * @param backoff the wait between retries
  * @param deliveryAttempts attempts per result upload before it waits in the outbox for the next round
@@ -277,7 +277,8 @@ public record ClientConfig(
       Eligibility e = customEligibility && eligibility != null ? eligibility
           : Eligibility.forPolicy(policyName, preferences, clock);
       return new ClientConfig(coordinator, stateDir.toAbsolutePath(), e, policyName, name, owner, enrollmentToken,
-          slots, t, pollWait, checkInterval, statusInterval, stillWantedInterval, minPollInterval, backoff, deliveryAttempts, clock,
+          slots, t, pollWait, checkInterval, statusInterval, stillWantedInterval, minPollInterval, backoff,
+          deliveryAttempts, clock,
           preferences, energy, runnerIdleRelease, Objects.requireNonNull(runnerWrapper, "runnerWrapper must not be null"));
     }
 

@@ -53,11 +53,12 @@ import org.idlegrid.protocol.CompareSpec;
  * unit accepted on trust that agrees makes it a replicated unit (both devices passed a check);
  * one that disagrees re-opens the unit for a quorum decision. Every step is a
  * guarded transition, so validating a unit twice changes nothing the second time.
+ *
+ * <p>After its commit, a validation tells its {@link Listener} which devices it judged (every
+ * check it graded, and every live result once the unit is VALID or FAILED) and, with
+ * {@link TrustPolicy#callOff}, which replicas still out it called off when the unit went VALID.
  */
 public final class Validator {
-  private final Store store;
-  private final Assimilator assimilator;
-  private final Trust trust;
   /** Why a replica still out when its unit was decided was called off (its assignment's reason). */
   public static final String CALLED_OFF = "unit-decided";
 
@@ -79,6 +80,9 @@ public final class Validator {
     default void calledOff(Rows.Assignment assignment) { }
   }
 
+  private final Store store;
+  private final Assimilator assimilator;
+  private final Trust trust;
   private final Clock clock;
   private final Runnable workAvailable;
   private final Listener listener;
@@ -273,13 +277,13 @@ public final class Validator {
       // canonical outputs, it is the check that convicts a cheater before it votes again. Off by
       // default: even so, late results are checks and spare votes that 0 wrong needed
       // (docs/verification.md, "Called off")
-      Instant now = clock.instant();
-      boolean callOff = trust.policy().callOff();
-      for (Rows.Assignment a : all) {
-        if (callOff && a.state() == AssignmentState.ISSUED && a.kind() == AssignmentKind.REPLICA
-            && vouches(tx, a.deviceId())
-            && tx.endAssignment(a.id(), AssignmentState.ABORTED, CALLED_OFF, now)) {
-          calledOff.add(a);
+      if (trust.policy().callOff()) {
+        Instant now = clock.instant();
+        for (Rows.Assignment a : all) {
+          if (a.state() == AssignmentState.ISSUED && a.kind() == AssignmentKind.REPLICA && vouches(tx, a.deviceId())
+              && tx.endAssignment(a.id(), AssignmentState.ABORTED, CALLED_OFF, now)) {
+            calledOff.add(a);
+          }
         }
       }
       return false;

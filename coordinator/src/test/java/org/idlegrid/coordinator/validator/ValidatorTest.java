@@ -281,7 +281,8 @@ class ValidatorTest {
     assertEquals(List.of(c.assignmentId()), f.calledOff, "c's replica would decide nothing");
     assertEquals(AssignmentState.ABORTED, f.assignment(c.assignmentId()).state());
     assertEquals(Validator.CALLED_OFF, f.assignment(c.assignmentId()).reason());
-    assertEquals(AssignmentState.ISSUED, f.assignment(d.assignmentId()).state(), "a stranger's late result is its check");
+    assertEquals(AssignmentState.ISSUED, f.assignment(d.assignmentId()).state(),
+        "a stranger's late result is its check");
     f.validator.validate(a.unitId());
     assertEquals(1, f.calledOff.size(), "called off once");
     assertFalse(f.submit("c", c, 5).done(), "a result for a called-off replica is refused");

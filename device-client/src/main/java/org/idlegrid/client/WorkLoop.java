@@ -57,9 +57,11 @@ import org.slf4j.LoggerFactory;
  *       answer from the coordinator (see {@link #deliverOutbox()}).
  *   <li>No busy polling: at least {@code minPollInterval} between work requests that found no
  *       work, backoff after failures; a device that just finished work asks again at once.
- *   <li>Every {@code stillWantedInterval} (30 s) the coordinator is asked whether each running
- *       unit is still wanted; one it called off (its unit was decided without it) stops within
- *       one chunk and nothing is sent for it: no wasted computing for the owner.
+ *   <li>Every {@code stillWantedInterval} (30 s) the coordinator is asked, on a thread of its
+ *       own so that the eligibility checks never wait for the network, whether each running
+ *       unit is still wanted; one it no longer wants (its job cancelled, its deadline passed, or
+ *       called off because its unit was decided without it) stops within one chunk and nothing
+ *       is sent for it: no wasted computing for the owner.
  *   <li>A graceful stop aborts running units with {@code shutdown}; a crash sends nothing.
  * </ul>
  */
@@ -224,6 +226,7 @@ final class WorkLoop implements Runnable {
     CompletableFuture<Void> all = CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new));
     CompletableFuture<Object> wake = CompletableFuture.anyOf(all, stopped);
     long nextAsk = System.nanoTime() + config.stillWantedInterval().toNanos();
+    Thread asking = null;
     while (!all.isDone()) {
       try {
         wake.get(config.checkInterval().toNanos(), TimeUnit.NANOSECONDS);
@@ -260,8 +263,9 @@ final class WorkLoop implements Runnable {
           }
         }
         all.join(); // units stop within one chunk
-      } else if (System.nanoTime() - nextAsk >= 0) {
-        askStillWanted(units, futures);
+      } else if (System.nanoTime() - nextAsk >= 0 && (asking == null || !asking.isAlive())) {
+        // off this thread: a slow answer must not delay the next eligibility check
+        asking = Thread.ofVirtual().name("idlegrid-still-wanted").start(() -> askStillWanted(units, futures));
         nextAsk = System.nanoTime() + config.stillWantedInterval().toNanos();
       }
     }
@@ -301,20 +305,25 @@ final class WorkLoop implements Runnable {
   }
 
   /**
-   * Asks the coordinator whether each running unit is still wanted; one it no longer wants (a
-   * replica called off because its unit was decided without it, one that timed out) stops
-   * within one chunk and sends nothing. An unanswered question changes nothing.
+   * Asks the coordinator whether each running unit is still wanted; one it no longer wants (its
+   * job cancelled, its deadline passed, a replica called off because its unit was decided
+   * without it) stops within one chunk and sends nothing. An unanswered question changes
+   * nothing. Runs on its own thread; {@code cancelReason} is volatile.
    */
   private void askStillWanted(List<Unit> units, List<CompletableFuture<Outcome>> futures) {
-    for (int i = 0; i < units.size(); i++) {
-      Unit u = units.get(i);
-      if (u.cancelReason != null || futures.get(i).isDone()) {
-        continue;
+    try {
+      for (int i = 0; i < units.size(); i++) {
+        Unit u = units.get(i);
+        if (u.cancelReason != null || futures.get(i).isDone()) {
+          continue;
+        }
+        String state = client.assignmentState(u.assignment.assignmentId()).orElse("ISSUED");
+        if (!state.equals("ISSUED") && u.cancelReason == null) {
+          u.cancelReason = CALLED_OFF + " (" + state.toLowerCase() + ")";
+        }
       }
-      String state = client.assignmentState(u.assignment.assignmentId()).orElse("ISSUED");
-      if (!state.equals("ISSUED")) {
-        u.cancelReason = CALLED_OFF + " (" + state.toLowerCase() + ")";
-      }
+    } catch (StopSignal.Stopped e) {
+      // stopping: the loop cancels the units itself
     }
   }
 

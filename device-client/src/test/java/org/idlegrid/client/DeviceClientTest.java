@@ -338,8 +338,8 @@ class DeviceClientTest {
     assertEquals(1000, last.get("waitMs").asInt());
   }
 
-  @Test
-  void ineligibilityStopsALongRealUnitWithinSecondsAbortsItAndTheUnitNeverCompletes() throws Exception {
+  /** Offers one unit of 4,000 sentences for the real MiniLM model: far longer than any test waits. */
+  private void offerLongTextUnit(String id) throws Exception {
     Path archive = org.idlegrid.client.runner.TextModelArchive.fromMiniLmJarResources(state.resolveSibling(
         state.getFileName() + "-minilm.zip"));
     ModelRef minilm = coordinator.model(Files.readAllBytes(archive));
@@ -348,7 +348,12 @@ class DeviceClientTest {
       texts.add(Json.tree("{\"text\":\"record " + i + ": a volunteer grid computes embeddings only while the owner is"
           + " away, the machine is on mains power and nothing else needs the processor\"}"));
     }
-    coordinator.offer(coordinator.signed(coordinator.assignment("long-1", minilm, texts, Instant.now().plusSeconds(600))));
+    coordinator.offer(coordinator.signed(coordinator.assignment(id, minilm, texts, Instant.now().plusSeconds(600))));
+  }
+
+  @Test
+  void ineligibilityStopsALongRealUnitWithinSecondsAbortsItAndTheUnitNeverCompletes() throws Exception {
+    offerLongTextUnit("long-1");
     client = DeviceClient.start(config().build());
     assertFalse(client.status().runtimeLoaded(), "no inference runtime before work arrives");
     eventually(30_000, "inference running", () -> client.status().runtimeLoaded()
@@ -366,6 +371,27 @@ class DeviceClientTest {
     assertTrue(coordinator.results("long-1").isEmpty(), "the unit never completed");
     assertEquals(0, client.status().outbox());
     assertEquals(0, client.status().resultsDone());
+  }
+
+  @Test
+  void aSlowStillWantedAnswerNeverDelaysTheEligibilityCheckThatStopsAUnit() throws Exception {
+    offerLongTextUnit("long-2");
+    // the coordinator takes 20 s to say whether the unit is still wanted (it is)
+    coordinator.server.stubFor(com.github.tomakehurst.wiremock.client.WireMock.get(
+            com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo("/api/v1/assignments/long-2"))
+        .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(200).withFixedDelay(20_000)
+            .withBody("{\"assignmentId\":\"long-2\",\"state\":\"ISSUED\"}")));
+    client = DeviceClient.start(config().stillWantedInterval(Duration.ofMillis(100)).build());
+    eventually(30_000, "inference running", () -> client.status().state() == ClientStatus.State.WORKING);
+    eventually(10_000, "the question is out", () -> !coordinator.server.findAll(
+        com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor(
+            com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo("/api/v1/assignments/long-2"))).isEmpty());
+    long t0 = System.nanoTime();
+    eligibility.set(Decision.refuse("user-active"));
+    eventually(10_000, "abort reported", () -> coordinator.aborts("long-2").size() == 1);
+    long stopMs = (System.nanoTime() - t0) / 1_000_000;
+    assertTrue(stopMs < 5_000, "stopped and reported in " + stopMs + " ms, not after the 20 s answer");
+    assertEquals("user-active", Json.tree(coordinator.aborts("long-2").get(0).getBodyAsString()).get("reason").asText());
   }
 
   @Test

@@ -227,7 +227,8 @@ public final class CoordinatorClient {
 
   /**
    * Is the assignment still wanted? Its state as the coordinator has it ({@code ISSUED}: go on;
-   * {@code ABORTED} with reason {@code unit-decided}: the unit was decided without it), or empty
+   * anything else, such as {@code ABORTED} for a cancelled job or a replica called off, or
+   * {@code TIMED_OUT}: stop; {@code UNKNOWN} for a 404, {@code FORBIDDEN} for a 403), or empty
    * when the question could not be answered (one attempt, no retries: the caller asks again
    * later and keeps computing meanwhile). Never throws but Stopped.
    */

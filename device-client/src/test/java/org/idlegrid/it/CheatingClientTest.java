@@ -56,7 +56,7 @@ class CheatingClientTest {
   }
 
   /** Runs the real model, then adds 0.5 to every number of every output. */
-  private record Cheat(ModelRunner real) implements ModelRunner {
+  private record Cheat(ModelRunner real) implements DelegatingRunner {
     @Override
     public List<JsonNode> run(LocalModel model, List<JsonNode> records, java.util.function.BooleanSupplier cancelled)
         throws org.idlegrid.client.runner.UnitCancelledException, org.idlegrid.client.runner.RunnerException {
@@ -75,16 +75,6 @@ class CheatingClientTest {
         out.add(copy);
       }
       return out;
-    }
-
-    @Override
-    public void close() {
-      real.close();
-    }
-
-    @Override
-    public boolean loaded() {
-      return real.loaded();
     }
   }
 }

@@ -17,7 +17,7 @@ import org.idlegrid.client.runner.UnitCancelledException;
  * honours cancellation while it waits (a killed client, a unit called off).
  */
 record HeldRunner(ModelRunner real, CountDownLatch computing, CountDownLatch proceed, AtomicInteger free)
-    implements ModelRunner {
+    implements DelegatingRunner {
 
   HeldRunner(ModelRunner real, CountDownLatch computing, CountDownLatch proceed) {
     this(real, computing, proceed, 0);
@@ -45,15 +45,5 @@ record HeldRunner(ModelRunner real, CountDownLatch computing, CountDownLatch pro
       throw new UnitCancelledException();
     }
     return real.run(model, records, cancelled);
-  }
-
-  @Override
-  public void close() {
-    real.close();
-  }
-
-  @Override
-  public boolean loaded() {
-    return real.loaded();
   }
 }

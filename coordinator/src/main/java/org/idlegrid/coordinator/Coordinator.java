@@ -25,6 +25,7 @@ import org.idlegrid.coordinator.scheduler.Scheduler;
 import org.idlegrid.coordinator.store.Role;
 import org.idlegrid.coordinator.store.SqliteStore;
 import org.idlegrid.coordinator.store.Store;
+import org.idlegrid.coordinator.transitioner.Heartbeats;
 import org.idlegrid.coordinator.transitioner.Transitioner;
 import org.idlegrid.coordinator.validator.Validator;
 import org.idlegrid.signing.Ed25519;
@@ -104,7 +105,7 @@ public final class Coordinator implements AutoCloseable {
         // a replica called off: its device learns it when it asks (GET /api/v1/assignments/{id})
       };
       Engine engine = Engine.create(store, blobs, key, config.clock(), config.assignmentTimeout(), config.trust(),
-          config.random(), wake, verdicts);
+          config.random(), wake, verdicts, new Heartbeats(config.silentAfter()));
       Scheduler scheduler = engine.scheduler();
       Transitioner transitioner = engine.transitioner();
       Validator validator = engine.validator();

@@ -19,6 +19,9 @@ import org.idlegrid.coordinator.trust.TrustPolicy;
  * @param maxUploadBytes largest model or file upload (default 1 GiB)
  * @param maxWait longest long poll a device may ask for (default 30 s)
  * @param sweepInterval how often deadlines are checked (default 5 s)
+ * @param silentAfter how long a device that asks about its work (its client asks every 30 s by
+ *     default) may go unheard before its replicas get another slot (default 2 min; see
+ *     {@code transitioner.Heartbeats})
  * @param clock the clock for deadlines and timestamps (default UTC system clock); tests inject a fake
  * @param trust adaptive replication, quarantine and placement numbers (default {@link TrustPolicy#defaults})
  * @param random the randomness of spot checks (default: a generator seeded unpredictably, so a
@@ -34,6 +37,7 @@ public record CoordinatorConfig(
     long maxUploadBytes,
     Duration maxWait,
     Duration sweepInterval,
+    Duration silentAfter,
     Clock clock,
     TrustPolicy trust,
     RandomGenerator random) {
@@ -47,7 +51,7 @@ public record CoordinatorConfig(
   public Builder toBuilder() {
     return new Builder().dataDir(dataDir).host(host).port(port).enrollment(enrollment)
         .assignmentTimeout(assignmentTimeout).maxJsonBytes(maxJsonBytes).maxUploadBytes(maxUploadBytes)
-        .maxWait(maxWait).sweepInterval(sweepInterval).clock(clock).trust(trust).random(random);
+        .maxWait(maxWait).sweepInterval(sweepInterval).silentAfter(silentAfter).clock(clock).trust(trust).random(random);
   }
 
   public static final class Builder {
@@ -60,6 +64,7 @@ public record CoordinatorConfig(
     private long maxUploadBytes = 1L << 30;
     private Duration maxWait = Duration.ofSeconds(30);
     private Duration sweepInterval = Duration.ofSeconds(5);
+    private Duration silentAfter = Duration.ofMinutes(2);
     private Clock clock = Clock.systemUTC();
     private TrustPolicy trust = TrustPolicy.defaults();
     private RandomGenerator random;
@@ -73,6 +78,7 @@ public record CoordinatorConfig(
     public Builder maxUploadBytes(long v) { this.maxUploadBytes = v; return this; }
     public Builder maxWait(Duration v) { this.maxWait = v; return this; }
     public Builder sweepInterval(Duration v) { this.sweepInterval = v; return this; }
+    public Builder silentAfter(Duration v) { this.silentAfter = v; return this; }
     public Builder clock(Clock v) { this.clock = v; return this; }
     public Builder trust(TrustPolicy v) { this.trust = v; return this; }
     public Builder random(RandomGenerator v) { this.random = v; return this; }
@@ -88,12 +94,13 @@ public record CoordinatorConfig(
       require(positive(maxWait) && maxWait.compareTo(Duration.ofMinutes(5)) <= 0,
           "maxWait must be positive and at most 5 minutes, got " + maxWait);
       require(positive(sweepInterval), "sweepInterval must be positive, got " + sweepInterval);
+      require(positive(silentAfter), "silentAfter must be positive, got " + silentAfter);
       require(clock != null, "clock must not be null");
       require(trust != null, "trust must not be null (TrustPolicy.defaults() is the default)");
       RandomGenerator r = random != null ? random
           : new java.security.SecureRandom(); // unpredictable: a device must not foresee its checks
       return new CoordinatorConfig(dataDir, host, port, enrollment, assignmentTimeout, maxJsonBytes, maxUploadBytes,
-          maxWait, sweepInterval, clock, trust, r);
+          maxWait, sweepInterval, silentAfter, clock, trust, r);
     }
 
     private static boolean positive(Duration d) {

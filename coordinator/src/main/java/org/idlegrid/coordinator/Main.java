@@ -45,6 +45,10 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--assignment-timeout", defaultValue = "10m", description = "deadline of an assignment, e.g. 90s, 10m, 1h")
     String assignmentTimeout;
 
+    @Option(names = "--silent-after", defaultValue = "2m", description = "a device that asks about its work "
+        + "(every 30 s by default) and goes quiet this long is presumed gone: its replicas get another slot")
+    String silentAfter;
+
     @Option(names = "--max-body", defaultValue = "16MiB", description = "largest JSON request body, e.g. 16MiB")
     String maxBody;
 
@@ -61,6 +65,7 @@ public final class Main implements Callable<Integer> {
       };
       CoordinatorConfig config = CoordinatorConfig.builder().dataDir(data).host(host).port(port).enrollment(mode)
           .assignmentTimeout(parseDuration("--assignment-timeout", assignmentTimeout))
+          .silentAfter(parseDuration("--silent-after", silentAfter))
           .maxJsonBytes(parseSize("--max-body", maxBody)).maxUploadBytes(parseSize("--max-upload", maxUpload))
           .build();
       Coordinator coordinator = Coordinator.start(config);

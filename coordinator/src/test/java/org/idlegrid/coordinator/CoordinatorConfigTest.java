@@ -23,7 +23,10 @@ class CoordinatorConfigTest {
         .startsWith("assignmentTimeout must be positive"));
     assertTrue(refusal(CoordinatorConfig.builder().dataDir(Path.of("x")).maxJsonBytes(10)).startsWith("maxJsonBytes"));
     assertTrue(refusal(CoordinatorConfig.builder().dataDir(Path.of("x")).maxWait(Duration.ofHours(1))).startsWith("maxWait"));
+    assertTrue(refusal(CoordinatorConfig.builder().dataDir(Path.of("x")).silentAfter(Duration.ZERO))
+        .startsWith("silentAfter must be positive"));
     CoordinatorConfig c = ok.build();
+    assertEquals(Duration.ofMinutes(2), c.silentAfter());
     assertEquals(Duration.ofMinutes(10), c.assignmentTimeout());
     assertEquals(16L << 20, c.maxJsonBytes());
     assertEquals(CoordinatorConfig.Enrollment.OPEN, c.enrollment());

@@ -155,7 +155,8 @@ final class WorkLoop implements Runnable {
     lastPoll = System.nanoTime();
     Optional<JsonNode> answer;
     try {
-      answer = client.work(deviceId, new WorkRequest(config.slots(), cache.cachedIds(), config.pollWait().toMillis()),
+      answer = client.work(deviceId, new WorkRequest(config.slots(), cache.cachedIds(), config.pollWait().toMillis(),
+          config.stillWantedInterval().toMillis()),
           WORK_ATTEMPTS);
       failures = 0;
     } catch (TransientFailure | CoordinatorException e) {

@@ -78,8 +78,14 @@ final class Grid implements AutoCloseable {
   }
 
   DeviceClient client(String name, java.util.function.UnaryOperator<ClientConfig.Builder> custom) throws IOException {
-    ClientConfig.Builder b = ClientConfig.builder(URI.create(config.host().equals("127.0.0.1")
-            ? "http://127.0.0.1:" + config.port() : base().toString()), root.resolve("clients").resolve(name))
+    return client(name, URI.create(config.host().equals("127.0.0.1")
+        ? "http://127.0.0.1:" + config.port() : base().toString()), custom);
+  }
+
+  /** A client that reaches the coordinator at {@code via} (a proxy that can cut its network). */
+  DeviceClient client(String name, URI via, java.util.function.UnaryOperator<ClientConfig.Builder> custom)
+      throws IOException {
+    ClientConfig.Builder b = ClientConfig.builder(via, root.resolve("clients").resolve(name))
         .policy("always").name(name).owner("owner-" + name).threads(1)
         .pollWait(Duration.ofSeconds(2)).backoff(Backoff.of(Duration.ofMillis(50), Duration.ofMillis(500)));
     DeviceClient c = DeviceClient.start(custom.apply(b).build());

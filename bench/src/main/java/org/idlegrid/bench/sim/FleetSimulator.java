@@ -29,6 +29,7 @@ import org.idlegrid.coordinator.store.Rows;
 import org.idlegrid.coordinator.store.SqliteStore;
 import org.idlegrid.coordinator.store.Store;
 import org.idlegrid.coordinator.store.UnitState;
+import org.idlegrid.coordinator.transitioner.Heartbeats;
 import org.idlegrid.coordinator.transitioner.Transitioner;
 import org.idlegrid.coordinator.trust.TrustPolicy;
 import org.idlegrid.coordinator.validator.Validator;
@@ -176,6 +177,8 @@ public final class FleetSimulator {
   private final Config config;
   private final SplittableRandom random;
   private final VirtualClock clock = new VirtualClock();
+  /** Who asks about its work: devices computing ask every {@link #CHECK_EVERY_MS} (see heardUntil). */
+  private final Heartbeats heartbeats = new Heartbeats(Heartbeats.DEFAULT_SILENT_AFTER);
   private final PriorityQueue<Event> events =
       new PriorityQueue<>(Comparator.comparingLong(Event::at).thenComparingLong(Event::seq));
   private final ArrayDeque<Device> idle = new ArrayDeque<>();
@@ -314,7 +317,7 @@ public final class FleetSimulator {
             public void calledOff(Rows.Assignment assignment) {
               FleetSimulator.this.calledOff(assignment.id());
             }
-          });
+          }, heartbeats);
       setUp(store);
       log("simulating %d devices (%d cheaters), %d units", config.devices(), cheaterCount(), config.units());
       loop(store);
@@ -539,6 +542,7 @@ public final class FleetSimulator {
       }
       return false;
     }
+    heartbeats.polled(d.id, clock.millis(), CHECK_EVERY_MS); // its client says it asks every 30 s
     long unitTime = (long) (UNIT_WORK_MS / d.speed * (0.9 + 0.2 * random.nextDouble()));
     if (d.behaviour == Behaviour.LAZY_ZEROS) {
       unitTime = Math.max(1000, unitTime / 20);
@@ -549,11 +553,13 @@ public final class FleetSimulator {
     if (random.nextDouble() < 1 - Math.exp(-unitTime * got.size() / spell)) {
       // leaves in the middle of the unit and comes back later; its assignments are left to time out
       churnLosses += got.size();
+      heardUntil(d, unitTime / 2); // it asked about its work until it left
       long absence = (long) (-Math.log(1 - random.nextDouble()) * MEAN_ABSENCE_MS);
       d.absentMs += absence;
       schedule(clock.elapsed() + unitTime / 2 + absence, d, null);
       return true;
     }
+    heardUntil(d, unitTime * got.size());
     // a known-answer check may come beside the unit: the device computes both, one after the other
     long at = clock.elapsed();
     for (Scheduler.Issued work : got) {
@@ -568,6 +574,18 @@ public final class FleetSimulator {
       schedule(at, d, work);
     }
     return true;
+  }
+
+  /**
+   * The device computes for {@code ms} from now, asking about its work every
+   * {@link #CHECK_EVERY_MS} as the client does: its asks are registered at once, the last one
+   * dated when it will be made (Heartbeats takes the latest time it is told). A device that stops
+   * within the first interval asks nothing.
+   */
+  private void heardUntil(Device d, long ms) {
+    if (ms >= CHECK_EVERY_MS) {
+      heartbeats.asked(d.id, clock.millis() + ms / CHECK_EVERY_MS * CHECK_EVERY_MS);
+    }
   }
 
   /** Returns a result and validates its unit; true if it was taken. */

@@ -122,6 +122,7 @@ final class DeviceApi {
       tx.setDeviceNetwork(deviceId, network); // a no-op unless the device moved
       return null;
     });
+    s.transitioner().heartbeats().polled(deviceId, s.clock().millis(), req.asksEveryMs());
     List<Assignment> got = s.scheduler().claim(deviceId, slots, cached);
     if (!got.isEmpty()) {
       Http.json(response, callback, 200, new WorkResponse(got));
@@ -221,6 +222,8 @@ final class DeviceApi {
     if (a == null) {
       throw ApiError.notFound("no assignment " + assignmentId + " issued to this device");
     }
+    // a device that asks about its work heartbeats: once it goes quiet, its replicas get another slot
+    s.transitioner().heartbeats().asked(p.name(), s.clock().millis());
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("assignmentId", a.id());
     body.put("state", a.state().name());
@@ -268,6 +271,7 @@ final class DeviceApi {
     JsonNode energy = body.get("energyJ");
     Double energyJ = energy != null && energy.isNumber() && Double.isFinite(energy.asDouble()) ? energy.asDouble() : null;
     String outputsJson = Json.write(outputs);
+    s.transitioner().heartbeats().heard(p.name(), s.clock().millis());
     // the result and its validation commit together: one commit instead of two, and no moment
     // at which a result is stored but its unit not yet decided
     Transitioner.Outcome out = s.store().transaction(tx -> {

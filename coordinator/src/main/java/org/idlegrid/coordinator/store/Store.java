@@ -288,6 +288,15 @@ public interface Store extends AutoCloseable {
     boolean hasStragglers(Instant now, double factor, long fallbackMs);
 
     /**
+     * Gives up to {@code limit} overdue units one more replica slot ({@code needed} 0 → 1): units
+     * IN_PROGRESS, replicated (not on trust), of a RUNNING job, with nothing left to issue and
+     * whose newest replica out was issued at least {@code factor} × the model's measured time per
+     * unit before {@code now} (never for a model not measured yet). The replicas out stay out and
+     * count if they come. Returns how many units got a slot.
+     */
+    int reissueOverdue(Instant now, double factor, int limit);
+
+    /**
      * A straggling unit for a backup replica: IN_PROGRESS with all its replicas out
      * ({@code needed = 0}), of a RUNNING job, whose outstanding replicas (known-answer checks aside)
      * were all issued at least {@code factor} × the model's measured time per unit before

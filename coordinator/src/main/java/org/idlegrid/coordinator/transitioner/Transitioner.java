@@ -10,8 +10,10 @@ import org.idlegrid.coordinator.store.DeviceState;
 import org.idlegrid.coordinator.store.JobState;
 import org.idlegrid.coordinator.store.Rows;
 import org.idlegrid.coordinator.store.Store;
+import org.idlegrid.coordinator.store.UnitAcceptance;
 import org.idlegrid.coordinator.store.UnitState;
 import org.idlegrid.coordinator.trust.Trust;
+import org.idlegrid.coordinator.trust.TrustPolicy;
 
 /**
  * Moves assignments out of ISSUED, each move one transaction guarded by
@@ -20,7 +22,8 @@ import org.idlegrid.coordinator.trust.Trust;
  *   <li>a result arrives: ISSUED → RETURNED; when the unit then holds {@code quorum} returned
  *       results it goes IN_PROGRESS → VALIDATING (the validator takes it from there);</li>
  *   <li>the deadline passes ({@link #sweepDeadlines}, run periodically with the injected clock
- *       and at startup): ISSUED → TIMED_OUT, and the unit gets a fresh replica slot;</li>
+ *       and at startup): ISSUED → TIMED_OUT, and the unit gets a fresh replica slot; the same
+ *       sweep gives an overdue unit one more slot while its replica stays out ({@link #OVERDUE});</li>
  *   <li>the device aborts: ISSUED → ABORTED (ERRORED for a reason starting "error"), fresh slot at
  *       once;</li>
  *   <li>the job is cancelled or the device banned: its ISSUED assignments → ABORTED.</li>
@@ -33,18 +36,36 @@ import org.idlegrid.coordinator.trust.Trust;
  * quarantine it. Whoever adds a slot calls {@code workAvailable} to wake waiting devices.
  */
 public final class Transitioner {
+  /**
+   * A unit whose newest replica out was issued more than this many backup waits ago
+   * ({@link TrustPolicy#backupAfter} × the model's measured time per unit) is overdue: the sweep
+   * gives it one more replica slot, which the next device to poll takes like any slot, ahead of
+   * fresh units of its job. A backup goes only to a device with nothing else to do, so while a job
+   * still has fresh units, a replica lost with a device that left would otherwise wait for the
+   * job's last fresh unit or its deadline, and its unit ended the job late. Three waits are
+   * longer than the slowest devices of the simulated fleet take; the late result still counts.
+   */
+  static final double OVERDUE = 3;
   private final Store store;
   private final Clock clock;
   private final Trust trust;
   private final Assimilator assimilator;
   private final Runnable workAvailable;
+  private final Heartbeats heartbeats;
 
-  public Transitioner(Store store, Clock clock, Trust trust, Assimilator assimilator, Runnable workAvailable) {
+  public Transitioner(Store store, Clock clock, Trust trust, Assimilator assimilator, Runnable workAvailable,
+      Heartbeats heartbeats) {
     this.store = store;
     this.clock = clock;
     this.trust = trust;
     this.assimilator = assimilator;
     this.workAvailable = workAvailable;
+    this.heartbeats = heartbeats;
+  }
+
+  /** Who asks about its work, and who went quiet (fed by the device API, read by the sweep). */
+  public Heartbeats heartbeats() {
+    return heartbeats;
   }
 
   private Instant now() {
@@ -153,12 +174,47 @@ public final class Transitioner {
         break;
       }
     }
+    // devices that stopped asking about their work (Heartbeats): each unit they hold a replica of
+    // gets one more slot now, rather than at the replica's deadline
+    List<String> silent = heartbeats.silent(clock.millis());
+    for (int i = 0; i < silent.size(); i += 200) {
+      List<String> page = silent.subList(i, Math.min(silent.size(), i + 200));
+      store.transaction(tx -> {
+        page.forEach(d -> replaceSilent(tx, d));
+        return null;
+      });
+    }
+    double overdue = OVERDUE * trust.policy().backupAfter();
+    if (overdue > 0) {
+      while (store.transaction(tx -> tx.reissueOverdue(now(), overdue, 500)) == 500) {
+        // the next page
+      }
+    }
     // waiting devices are woken on every sweep, not only when a replica timed out: a unit that
     // straggles (a backup to give) does so by time passing, which no other event announces; a
     // wake with nothing to do costs one cheap check
     workAvailable.run();
     assimilator.releaseVerified(store);
     return total;
+  }
+
+  /**
+   * The device went silent in the middle of its work: each replicated unit it holds a replica of
+   * (in progress, of a running job) gets one more slot. The replica stays out until its deadline
+   * and counts if it comes. A unit on trust waits for its deadline (its replica is lost only then,
+   * {@link Trust#replicaLost}); audits and known-answer checks are not votes anyone waits for.
+   */
+  private static void replaceSilent(Store.Tx tx, String deviceId) {
+    for (Rows.Assignment a : tx.issuedAssignmentsOfDevice(deviceId)) {
+      if (a.kind() != AssignmentKind.REPLICA) {
+        continue;
+      }
+      Rows.Unit unit = tx.unit(a.unitId()).orElse(null);
+      if (unit != null && unit.state() == UnitState.IN_PROGRESS && unit.acceptance() == UnitAcceptance.REPLICATED
+          && tx.job(unit.jobId()).map(j -> j.state() == JobState.RUNNING).orElse(false)) {
+        tx.addReplicaSlots(unit.id(), 1, List.of(UnitState.IN_PROGRESS));
+      }
+    }
   }
 
   /** Cancels a QUEUED or RUNNING job and aborts its outstanding assignments; false if it was final already. */

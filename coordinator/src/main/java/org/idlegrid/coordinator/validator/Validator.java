@@ -37,11 +37,14 @@ import org.idlegrid.protocol.CompareSpec;
  *       canonical: the unit goes VALID, its members VALID, every other live result INVALID;
  *       verdicts already given are changed where the new decision differs (a re-opened unit),
  *       with counts and credit corrected; the assimilator stores the canonical outputs;</li>
- *   <li>otherwise, while replicas are still out, the unit goes back to IN_PROGRESS to wait; if
- *       none are out and fewer than {@code maxReplicas} results were asked for, it asks for as many
- *       more as the closest class lacks (capped by maxReplicas); else the unit FAILED and its
- *       results are INCONCLUSIVE. Under the quorum-of-strangers rule maxReplicas counts the
- *       results of devices that vouch, and strangers' results up to a second maxReplicas.</li>
+ *   <li>otherwise, while the replicas coming (slots not yet issued, and replicas out for no
+ *       longer than a backup waits: {@link TrustPolicy#backupAfter} × the model's measured time)
+ *       are at least as many as the closest class lacks, the unit goes back to IN_PROGRESS to
+ *       wait; else, where {@code maxReplicas} leaves room, it asks for the difference at once (a
+ *       replica that straggles still counts if it comes, but a unit no longer waits on it one
+ *       backup at a time); with no room, it waits while anything is out, and else the unit FAILED
+ *       and its results are INCONCLUSIVE. Under the quorum-of-strangers rule maxReplicas counts
+ *       the results of devices that vouch, and strangers' results up to a second maxReplicas.</li>
  * </ol>
  * Trust: each member of a canonical class of two or more passed a check; each INVALID verdict
  * is a failed check ({@link Trust#failed}: trust reset, votes withdrawn, maybe quarantine).
@@ -288,13 +291,28 @@ public final class Validator {
       }
       return false;
     }
-    long outstanding = all.stream().filter(a -> a.state() == AssignmentState.ISSUED
-        && a.kind() != AssignmentKind.KNOWN_ANSWER).count() + unit.needed();
+    // what the closest class lacks (the least any decision still needs), against the replicas
+    // coming: slots not yet issued, and replicas out for less than a backup waits. One out longer
+    // straggles (its device may have left): its result still counts if it comes, but it no longer
+    // stands in for a result the unit lacks, so the unit asks for the rest at once rather than
+    // one backup at a time (docs/verification.md, "Replicas that straggle")
     int lacking = quorum;
     for (int k = 0; k < classes.size(); k++) {
       lacking = Math.min(lacking, required[k] - classes.get(k).size());
     }
-    if (outstanding > 0) {
+    long straggleAfter = straggleAfterMs(tx, unit);
+    long now = clock.millis();
+    long out = 0;
+    long coming = unit.needed();
+    for (Rows.Assignment a : all) {
+      if (a.state() == AssignmentState.ISSUED && a.kind() != AssignmentKind.KNOWN_ANSWER) {
+        out++;
+        if (now - a.issuedAt().toEpochMilli() <= straggleAfter) {
+          coming++;
+        }
+      }
+    }
+    if (coming >= lacking) {
       tx.transitionUnit(unit.id(), UnitState.VALIDATING, UnitState.IN_PROGRESS);
       return false;
     }
@@ -306,12 +324,16 @@ public final class Validator {
       room = Math.min(job.maxReplicas() - vouching, 2L * job.maxReplicas() - live.size());
     }
     if (room > 0) {
-      int more = (int) Math.min(lacking, room);
+      int more = (int) Math.min(lacking - coming, room);
       if (tx.transitionUnit(unit.id(), UnitState.VALIDATING, UnitState.IN_PROGRESS)) {
         tx.addReplicaSlots(unit.id(), Math.max(1, more), List.of(UnitState.IN_PROGRESS));
         return true;
       }
       return false;
+    }
+    if (out + unit.needed() > 0) {
+      tx.transitionUnit(unit.id(), UnitState.VALIDATING, UnitState.IN_PROGRESS);
+      return false; // no room for more: what is out may still decide it
     }
     if (tx.transitionUnit(unit.id(), UnitState.VALIDATING, UnitState.FAILED)) {
       for (Rows.Assignment a : live) {
@@ -359,6 +381,17 @@ public final class Validator {
         convicted.add(a.deviceId());
       }
     }
+  }
+
+  /**
+   * How long a replica of the unit may be out before it straggles: {@link TrustPolicy#backupAfter}
+   * × the model's measured time for the unit, as for a backup; never (MAX_VALUE) with backups off
+   * or before the model's time is measured.
+   */
+  private long straggleAfterMs(Store.Tx tx, Rows.Unit unit) {
+    double factor = trust.policy().backupAfter();
+    double msPerRecord = factor > 0 ? tx.modelCost(unit.modelId()).orElse(0.0) : 0;
+    return msPerRecord > 0 ? (long) (factor * msPerRecord * Math.max(1, unit.recordCount())) : Long.MAX_VALUE;
   }
 
   /** Milliseconds per record to credit: measured from agreeing replicas, never one device's claim alone. */

@@ -114,6 +114,14 @@ abstract class HttpTestBase {
     return a.json();
   }
 
+  /** alice, a submitter, uploads digits-mlp and posts a job of its first {@code n} test rows; returns alice. */
+  ApiClient aliceWithDigitsJob(int n, int unitSize, String verification) throws IOException {
+    ApiClient alice = submitter("alice");
+    uploadModel(alice, "digits-mlp.onnx", "digits-mlp");
+    assertStatus(201, inlineDigitsJob(alice, n, unitSize, verification));
+    return alice;
+  }
+
   static void assertStatus(int expected, ApiClient.Answer a) {
     if (a.status() != expected) {
       fail("expected " + expected + " but got " + a);

@@ -212,9 +212,7 @@ class JobLifecycleTest extends HttpTestBase {
   @Test
   void aWakeGivesUpAfterWaitersThatCannotTakeTheWorkAndTriesOthersFirstNextTime() throws Exception {
     start();
-    ApiClient alice = submitter("alice");
-    uploadModel(alice, "digits-mlp.onnx", "digits-mlp");
-    assertStatus(201, inlineDigitsJob(alice, 2, 1, "{\"replicas\":2,\"quorum\":2}"));
+    aliceWithDigitsJob(2, 1, "{\"replicas\":2,\"quorum\":2}");
     FakeDevice ann = new FakeDevice(anonymous, "ann-0", "ann");
     FakeDevice cy = new FakeDevice(anonymous, "cy", "cy");
     List<ObjectNode> annHolds = ann.work(2, 0);
@@ -279,6 +277,35 @@ class JobLifecycleTest extends HttpTestBase {
     List<ObjectNode> next = s.assignments(got);
     assertEquals(1, next.size());
     assertFalse(held.stream().anyMatch(a -> a.get("unitId").equals(next.get(0).get("unitId"))));
+  }
+
+  @Test
+  void aUnitWhoseDeviceStoppedAskingAboutItGoesToAnotherDeviceLongBeforeItsDeadline() throws Exception {
+    start();
+    aliceWithDigitsJob(1, 1, "{\"replicas\":2,\"quorum\":2}");
+    FakeDevice a = new FakeDevice(anonymous, "a", "ann");
+    FakeDevice b = new FakeDevice(anonymous, "b", "ben");
+    FakeDevice c = new FakeDevice(anonymous, "c", "cat");
+    ObjectNode x = a.work(1, 0).get(0);
+    ObjectNode y = b.work(1, 0).get(0);
+    String id = x.get("assignmentId").asText();
+    ApiClient.Answer asked = a.api.get("api/v1/assignments/" + id); // a computes, and asks as a client does
+    assertStatus(200, asked);
+    assertEquals("ISSUED", asked.json().get("state").asText());
+    assertStatus(200, b.submit(y, DIGITS));
+    clock.advance(Duration.ofSeconds(90));
+    coordinator.sweepDeadlines();
+    assertTrue(c.work(1, 0).isEmpty(), "a asked 90 s ago: it is still computing");
+
+    clock.advance(Duration.ofSeconds(31)); // quiet for longer than silentAfter (2 min)
+    coordinator.sweepDeadlines();
+    List<ObjectNode> got = c.work(1, 0);
+    assertEquals(1, got.size(), "a went quiet: its unit has another slot, 8 minutes before a's deadline");
+    assertEquals(x.get("unitId"), got.get(0).get("unitId"));
+    assertStatus(200, c.submit(got.get(0), DIGITS));
+    ApiClient.Answer still = a.api.get("api/v1/assignments/" + id);
+    assertEquals("ISSUED", still.json().get("state").asText(), "a's replica stays out: it counts if a comes back");
+    assertStatus(200, a.submit(x, DIGITS));
   }
 
   @Test

@@ -21,6 +21,7 @@ import org.idlegrid.coordinator.store.JobState;
 import org.idlegrid.coordinator.store.Rows;
 import org.idlegrid.coordinator.store.SqliteStore;
 import org.idlegrid.coordinator.store.Store;
+import org.idlegrid.coordinator.transitioner.Heartbeats;
 import org.idlegrid.coordinator.transitioner.Transitioner;
 import org.idlegrid.coordinator.validator.Validator;
 import org.idlegrid.coordinator.workgen.Jsonl;
@@ -47,6 +48,8 @@ public final class EngineFixture implements AutoCloseable {
   public final List<String> judged = new java.util.concurrent.CopyOnWriteArrayList<>();
   /** The validator's call-offs, in order: ids of replicas called off because their unit was decided. */
   public final List<String> calledOff = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** Who asked about its work (the device API feeds it; tests call {@code asked} themselves). */
+  public final Heartbeats heartbeats = new Heartbeats(Heartbeats.DEFAULT_SILENT_AFTER);
   private int jobs;
 
   public EngineFixture(Path dir) throws IOException {
@@ -68,7 +71,7 @@ public final class EngineFixture implements AutoCloseable {
           public void calledOff(Rows.Assignment assignment) {
             calledOff.add(assignment.id());
           }
-        });
+        }, heartbeats);
     scheduler = engine.scheduler();
     transitioner = engine.transitioner();
     validator = engine.validator();

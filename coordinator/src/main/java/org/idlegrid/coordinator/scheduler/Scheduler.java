@@ -68,7 +68,7 @@ import org.idlegrid.signing.Ed25519;
  *   <li>a replica slot is taken with a conditional decrement of {@code units.needed}, so a unit
  *       is never issued more replicas than it asked for;</li>
  *   <li>backup replicas (speculative execution, as in MapReduce): a device that would get
- *       nothing gets one extra replica of the unit whose outstanding replicas have all been out
+ *       nothing, and is not slower than typical ({@link #BACKUP_PACE}), gets one extra replica of the unit whose outstanding replicas have all been out
  *       longer than {@link TrustPolicy#backupAfter} × the model's measured time per unit (a
  *       quarter of the assignment timeout before any is measured), oldest first. It takes no
  *       slot ({@code needed} stays 0): whichever results arrive first decide the unit, the
@@ -98,6 +98,14 @@ public final class Scheduler {
    * that nobody has judged yet (out, or returned and waiting for a verdict).
    */
   static final int STRANGER_UNJUDGED = 3;
+  /**
+   * The slowest pace (turnaround ÷ the model's measured time, {@link Rows.Claimant#pace}) of a
+   * device given backup replicas. A backup races a straggler, most of all at a job's end, when
+   * every idle device could take one: a device slower than typical would often lose the race,
+   * and a unit backed up by it waits a whole backup wait more before its next backup. A device not
+   * yet measured may take them.
+   */
+  static final double BACKUP_PACE = 1.0;
   private final Store store;
   private final BlobStore blobs;
   private final Ed25519.KeyPair key;
@@ -251,7 +259,7 @@ public final class Scheduler {
           out.add(issueKnownAnswer(tx, knownAnswer, device, trusted, now, deadline, models, jobs));
         }
       }
-      if (out.isEmpty() && policy.backupAfter() > 0) {
+      if (out.isEmpty() && policy.backupAfter() > 0 && (device.pace() == null || device.pace() <= BACKUP_PACE)) {
         // nothing to do: back up the oldest straggler (speculative execution), see backupCandidate
         Rows.Unit backup = tx.backupCandidate(placement, trusted, now, policy.backupAfter(),
             backupFallbackMs()).orElse(null);

@@ -154,10 +154,11 @@ public final class Rows {
 
   /**
    * What a work poll needs of its device, in one narrow read (the claim is the hot path): who it
-   * is, its state, its trust streak and where it stands for placement.
+   * is, its state, its trust streak, where it stands for placement, and its pace (its turnaround
+   * ÷ the model's measured time; null until measured).
    */
   public record Claimant(String id, String ownerKey, DeviceState state, int streak, String network,
-      String platformClass) {}
+      String platformClass, Double pace) {}
 
   /**
    * Where a device stands for placement: a unit is offered only if no assignment of it that is

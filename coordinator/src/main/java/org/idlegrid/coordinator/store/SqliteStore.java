@@ -706,10 +706,20 @@ public final class SqliteStore implements Store {
 
     @Override
     public Optional<Rows.Claimant> claimant(String id) {
-      return one("SELECT id, owner_key, state, trust_streak, network, platform_class FROM devices WHERE id = ?",
-          rs -> new Rows.Claimant(rs.getString("id"), rs.getString("owner_key"),
-              DeviceState.valueOf(rs.getString("state")), rs.getInt("trust_streak"), rs.getString("network"),
-              rs.getString("platform_class")), id);
+      return one("SELECT id, owner_key, state, trust_streak, network, platform_class, pace FROM devices WHERE id = ?",
+          rs -> {
+            double pace = rs.getDouble("pace");
+            Double measured = rs.wasNull() ? null : pace;
+            return new Rows.Claimant(rs.getString("id"), rs.getString("owner_key"),
+                DeviceState.valueOf(rs.getString("state")), rs.getInt("trust_streak"), rs.getString("network"),
+                rs.getString("platform_class"), measured);
+          }, id);
+    }
+
+    @Override
+    public void recordPace(String id, double sample) {
+      update("UPDATE devices SET pace = CASE WHEN pace IS NULL THEN ? ELSE pace + (? - pace) / 4 END WHERE id = ?",
+          sample, sample, id);
     }
 
     @Override

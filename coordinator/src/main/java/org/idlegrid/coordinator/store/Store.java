@@ -79,6 +79,13 @@ public interface Store extends AutoCloseable {
     /** What a work poll needs of the device, in one narrow read. */
     Optional<Rows.Claimant> claimant(String id);
 
+    /**
+     * Folds one turnaround into the device's pace: {@code sample} is the time from issue to result
+     * ÷ the model's measured time for the unit; the first sets it, each later one moves it by a
+     * quarter of the difference (V9).
+     */
+    void recordPace(String id, double sample);
+
     /** Records the device's network prefix (null = unknown). */
     void setDeviceNetwork(String id, String network);
 

@@ -46,6 +46,9 @@ public final class Transitioner {
    * longer than the slowest devices of the simulated fleet take; the late result still counts.
    */
   static final double OVERDUE = 3;
+  /** Bounds of one pace sample: a result back at once, or one back hours late, moves a pace only so far. */
+  static final double MIN_PACE = 0.05;
+  static final double MAX_PACE = 20;
   private final Store store;
   private final Clock clock;
   private final Trust trust;
@@ -115,6 +118,7 @@ public final class Transitioner {
       }
       tx.addDeviceCounts(deviceId, 1, 0, 0, 0);
       Rows.Unit unit = tx.unit(a.unitId()).orElseThrow();
+      recordPace(tx, a, unit, now);
       // a known-answer check never moves its unit (the validator grades it against the canonical)
       if (a.kind() != AssignmentKind.KNOWN_ANSWER && unit.state() == UnitState.IN_PROGRESS) {
         Rows.Job job = tx.job(a.jobId()).orElseThrow();
@@ -127,6 +131,15 @@ public final class Transitioner {
       }
       return new Outcome(null, AssignmentState.RETURNED, unit.id(), true);
     });
+  }
+
+  /** The device's turnaround for this result, ÷ the model's measured time for the unit (V9). */
+  private static void recordPace(Store.Tx tx, Rows.Assignment a, Rows.Unit unit, Instant now) {
+    double expected = tx.modelCost(unit.modelId()).orElse(0.0) * Math.max(1, unit.recordCount());
+    if (expected > 0) {
+      double sample = (now.toEpochMilli() - a.issuedAt().toEpochMilli()) / expected;
+      tx.recordPace(a.deviceId(), Math.max(MIN_PACE, Math.min(MAX_PACE, sample)));
+    }
   }
 
   /** The device gives the assignment back: ABORTED (or ERRORED), and the unit is reissued at once. */

@@ -3,6 +3,7 @@ package org.idlegrid.coordinator.scheduler;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -169,6 +170,33 @@ class BackupReplicaTest {
     List<Assignment> backup = f.scheduler.claim("a", 1, List.of());
     assertEquals(1, backup.size(), "found past the oldest few, which a holds itself");
     assertEquals(b.unitId(), backup.get(0).unitId());
+  }
+
+  @Test
+  void aDeviceSlowerThanTypicalGetsNoBackupReplica() throws Exception {
+    f = new EngineFixture(dir, TrustPolicy.defaults(), 1);
+    for (String d : List.of("a", "b", "c", "d", "e", "g", "h")) {
+      f.device(d, d + "-owner");
+    }
+    f.job(3, 1, 2, 2, 4);
+    Assignment a = f.claim("a");
+    f.submit("b", f.claim("b"), 1);
+    f.submit("a", a, 1); // unit 0 decided: the model's time is measured (3 ms a unit)
+    assertNull(f.store.transaction(tx -> tx.claimant("a")).orElseThrow().pace(), "its result came before");
+    Assignment c = f.claim("c");
+    Assignment d = f.claim("d");
+    Assignment e = f.claim("e");
+    Assignment g = f.claim("g");
+    f.clock.advance(Duration.ofMillis(30));
+    f.submit("d", d, 1);
+    f.submit("g", g, 1);
+    assertEquals(10.0, f.store.transaction(tx -> tx.claimant("g")).orElseThrow().pace(), 1e-9,
+        "30 ms for a unit the fleet does in 3 ms");
+    // c and e straggle (out 30 ms, a backup waits 3 ms); g may back up c's unit, but it is slow
+    assertTrue(f.scheduler.claim("g", 1, List.of()).isEmpty(), "a slow device would lose the race");
+    Assignment backup = f.claim("h"); // not measured yet: it may
+    assertTrue(List.of(c.unitId(), e.unitId()).contains(backup.unitId()));
+    assertEquals(AssignmentKind.REPLICA, f.assignment(backup.assignmentId()).kind());
   }
 
   @Test

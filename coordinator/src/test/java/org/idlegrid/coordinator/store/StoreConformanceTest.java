@@ -214,6 +214,44 @@ public abstract class StoreConformanceTest {
   }
 
   @Test
+  void anOverdueUnitGetsOneSlotOnceItsModelIsMeasured() {
+    String m = "sha256:" + "1".repeat(64);
+    model(m);
+    job("j1", m, 0, 1, 1); // one unit of two records, one replica
+    Rows.Device d = device("d1", "device:d1");
+    issue("a1", store.transaction(tx -> tx.unit("j1-u0")).orElseThrow(), d, T0.plusSeconds(600));
+    assertTrue(ok(tx -> tx.transitionJob("j1", JobState.QUEUED, JobState.RUNNING, T0, null)));
+    ok(tx -> tx.transitionUnit("j1-u0", UnitState.PENDING, UnitState.IN_PROGRESS));
+    assertEquals(0, (int) store.transaction(tx -> tx.reissueOverdue(T0.plusSeconds(3600), 3, 10)),
+        "nothing measured: no unit is overdue before its deadline");
+    store.transaction(tx -> {
+      tx.addModelCost(m, 1000); // 2 s a unit: overdue after 3 x 2 s
+      return null;
+    });
+    assertEquals(0, (int) store.transaction(tx -> tx.reissueOverdue(T0.plusMillis(5999), 3, 10)));
+    assertEquals(1, (int) store.transaction(tx -> tx.reissueOverdue(T0.plusSeconds(6), 3, 10)));
+    assertEquals(1, store.transaction(tx -> tx.unit("j1-u0")).orElseThrow().needed());
+    assertEquals(0, (int) store.transaction(tx -> tx.reissueOverdue(T0.plusSeconds(60), 3, 10)),
+        "a unit with a slot to issue is not overdue");
+  }
+
+  @Test
+  void aDevicesPaceStartsAtItsFirstSampleAndMovesAQuarterOfTheWayWithEachNext() {
+    device("d1", "device:d1");
+    assertEquals(null, store.transaction(tx -> tx.claimant("d1")).orElseThrow().pace(), "not measured yet");
+    store.transaction(tx -> {
+      tx.recordPace("d1", 2.0);
+      return null;
+    });
+    assertEquals(2.0, store.transaction(tx -> tx.claimant("d1")).orElseThrow().pace(), 1e-12);
+    store.transaction(tx -> {
+      tx.recordPace("d1", 1.0);
+      return null;
+    });
+    assertEquals(1.75, store.transaction(tx -> tx.claimant("d1")).orElseThrow().pace(), 1e-12);
+  }
+
+  @Test
   void aResultIsRecordedOnlyOnceAndOnlyForAnIssuedAssignment() {
     model("sha256:" + "1".repeat(64));
     job("j1", "sha256:" + "1".repeat(64), 0, 1, 2);

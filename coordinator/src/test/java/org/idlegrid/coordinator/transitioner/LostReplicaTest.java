@@ -43,13 +43,6 @@ class LostReplicaTest {
     }
   }
 
-  private static TrustPolicy backupAfter(double factor) {
-    TrustPolicy d = TrustPolicy.defaults();
-    return new TrustPolicy(d.trustThreshold(), d.k(), d.pMin(), d.knownAnswerShare(), d.quarantineMinSample(),
-        d.quarantineInvalidRate(), d.failureMinSample(), d.quarantineFailureRate(), d.networkPlacement(),
-        d.trustedPeerShare(), d.idleAudits(), factor, d.riskBudget(), d.vouchStreak());
-  }
-
   @Test
   void aUnitHeldByADeviceThatStoppedAskingGetsAnotherSlotBeforeItsDeadline() throws Exception {
     start(TrustPolicy.defaults(), "a", "b", "c");
@@ -129,7 +122,7 @@ class LostReplicaTest {
 
   @Test
   void withBackupsOffNoUnitIsEverOverdue() throws Exception {
-    start(backupAfter(0), "a", "b", "c", "d");
+    start(TrustPolicy.defaults().withBackupAfter(0), "a", "b", "c", "d");
     f.job(2, 1, 2, 2, 4);
     f.submit("a", f.claim("a"), 1);
     f.submit("b", f.claim("b"), 1);

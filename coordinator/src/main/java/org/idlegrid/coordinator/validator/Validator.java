@@ -33,7 +33,8 @@ import org.idlegrid.protocol.CompareSpec;
  *   <li>the first class with at least the unit's quorum (the job's, or 1 for a unit accepted on
  *       trust; one more once results disagree, where maxReplicas allows; one more again for a
  *       quorum of strangers, a class none of whose devices has {@link TrustPolicy#vouchStreak}
- *       verified results in a row — colluders that only ever met each other have none) is
+ *       verified results in a row — colluders that only ever met each other have none; such a
+ *       class must also lead every other class by {@link #STRANGER_MARGIN} in a dispute) is
  *       canonical: the unit goes VALID, its members VALID, every other live result INVALID;
  *       verdicts already given are changed where the new decision differs (a re-opened unit),
  *       with counts and credit corrected; the assimilator stores the canonical outputs;</li>
@@ -64,6 +65,17 @@ import org.idlegrid.protocol.CompareSpec;
 public final class Validator {
   /** Why a replica still out when its unit was decided was called off (its assignment's reason). */
   public static final String CALLED_OFF = "unit-decided";
+
+  /**
+   * In a disputed unit under the quorum-of-strangers rule, a class none of whose devices vouches
+   * wins only when it also has this many results more than any other class: a sequential test on
+   * the votes rather than a count. Against one liar an honest class of strangers needs four
+   * results, as before; against two who agree (colluders) it needs five, and four colluders who
+   * outran two honest results (the simulator saw it: the same wrong answer from four devices of
+   * different owners) no longer win. Capped at what strangers need less one, so that against a
+   * single dissenter they never need more than they did (a job with a small maxReplicas).
+   */
+  static final int STRANGER_MARGIN = 3;
 
   /** What a validation tells the outside, after its commit. Both do nothing unless overridden. */
   public interface Listener {
@@ -247,15 +259,21 @@ public final class Validator {
     // the first class to reach what it needs, in arrival order
     List<Rows.Assignment> canonical = null;
     int[] sizes = new int[classes.size()];
+    // in a dispute, a class of strangers must also lead every other class by STRANGER_MARGIN
+    // (docs/verification.md, "A dispute among strangers is decided by a margin")
+    boolean[] byMargin = new boolean[classes.size()];
+    // never more than a sweep of what strangers need against one dissenter (maxReplicas may be small)
+    int margin = Math.min(STRANGER_MARGIN, strangers - 1);
     for (int i = 0; i < live.size() && canonical == null; i++) {
       int k = classOf[i];
       if (++sizes[k] >= required[k] && !vouchAsked[k] && strangers > quorum) {
         vouchAsked[k] = true;
         if (!vouched(tx, classes.get(k))) {
           required[k] = strangers;
+          byMargin[k] = classes.size() > 1;
         }
       }
-      if (sizes[k] >= required[k]) {
+      if (sizes[k] >= required[k] && (!byMargin[k] || sizes[k] - runnerUp(sizes, k) >= margin)) {
         canonical = classes.get(k);
       }
     }
@@ -298,7 +316,9 @@ public final class Validator {
     // one backup at a time (docs/verification.md, "Replicas that straggle")
     int lacking = quorum;
     for (int k = 0; k < classes.size(); k++) {
-      lacking = Math.min(lacking, required[k] - classes.get(k).size());
+      int size = classes.get(k).size();
+      int need = byMargin[k] ? Math.max(required[k], runnerUp(sizes, k) + margin) : required[k];
+      lacking = Math.min(lacking, need - size);
     }
     long straggleAfter = straggleAfterMs(tx, unit);
     long now = clock.millis();
@@ -381,6 +401,17 @@ public final class Validator {
         convicted.add(a.deviceId());
       }
     }
+  }
+
+  /** The largest class other than {@code k}. */
+  private static int runnerUp(int[] sizes, int k) {
+    int max = 0;
+    for (int j = 0; j < sizes.length; j++) {
+      if (j != k && sizes[j] > max) {
+        max = sizes[j];
+      }
+    }
+    return max;
   }
 
   /**

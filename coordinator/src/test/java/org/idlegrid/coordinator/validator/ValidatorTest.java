@@ -162,6 +162,53 @@ class ValidatorTest {
     assertEquals(JobState.COMPLETED, f.jobRow(job.id()).state());
   }
 
+  /** Twelve strangers; a job of one unit (quorum 2, maxReplicas 8) that a (2) and b (3) dispute. */
+  private Assignment[] disputeAmongTwelveStrangers() throws Exception {
+    fleetOfTwelve();
+    f.job(1, 1, 2, 2, 8);
+    Assignment a = f.claim("a");
+    Assignment b = f.claim("b");
+    f.submit("a", a, 2);
+    f.submit("b", b, 3);
+    return new Assignment[] {a, b};
+  }
+
+  /**
+   * In a dispute, a class of strangers must also lead by three: four devices of different owners
+   * agreeing on one wrong answer outran two honest results in the simulator (100,000 devices,
+   * seed 2) and won; now they need three more than the honest class has.
+   */
+  @Test
+  void fourStrangersWhoAgreeDoNotOutvoteTwoUntilTheyLeadByThree() throws Exception {
+    Assignment[] ab = disputeAmongTwelveStrangers();
+    Assignment a = ab[0];
+    Assignment b = ab[1];
+    f.claimAndSubmit("c", 3);
+    f.claimAndSubmit("d", 3);
+    f.claimAndSubmit("e", 2);
+    f.claimAndSubmit("g", 3);
+    Rows.Unit u = f.unit(a.unitId());
+    assertEquals(UnitState.IN_PROGRESS, u.state(), "four strangers against two: not by a margin of three");
+    assertTrue(u.needed() >= 1);
+    for (String honest : List.of("h", "i", "j", "k", "l")) {
+      assertEquals(UnitState.IN_PROGRESS, f.unit(a.unitId()).state());
+      f.claimAndSubmit(honest, 2);
+    }
+    assertEquals(UnitState.VALID, f.unit(a.unitId()).state(), "seven against four");
+    assertEquals(Json.tree(EngineFixture.outputs(a, 2)), Json.tree(f.unit(a.unitId()).canonicalJson()));
+    assertEquals(AssignmentOutcome.INVALID, f.assignment(b.assignmentId()).outcome());
+  }
+
+  @Test
+  void againstOneDissenterStrangersStillNeedFourAgreeingResults() throws Exception {
+    Assignment a = disputeAmongTwelveStrangers()[0];
+    f.claimAndSubmit("c", 2);
+    f.claimAndSubmit("d", 2);
+    assertEquals(UnitState.IN_PROGRESS, f.unit(a.unitId()).state(), "three strangers: one more");
+    f.claimAndSubmit("e", 2);
+    assertEquals(UnitState.VALID, f.unit(a.unitId()).state(), "four against one: a margin of three");
+  }
+
   /**
    * maxReplicas counts the results of devices that vouch: strangers' disagreeing results (a pile
    * of cheaters on one unit before any was caught) do not fail the unit before a second

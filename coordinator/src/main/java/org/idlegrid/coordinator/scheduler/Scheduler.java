@@ -68,9 +68,10 @@ import org.idlegrid.signing.Ed25519;
  *   <li>a replica slot is taken with a conditional decrement of {@code units.needed}, so a unit
  *       is never issued more replicas than it asked for;</li>
  *   <li>backup replicas (speculative execution, as in MapReduce): a device that would get
- *       nothing, and is not slower than typical ({@link #BACKUP_PACE}), gets one extra replica of the unit whose outstanding replicas have all been out
+ *       nothing gets one extra replica of the unit whose outstanding replicas have all been out
  *       longer than {@link TrustPolicy#backupAfter} × the model's measured time per unit (a
- *       quarter of the assignment timeout before any is measured), oldest first. It takes no
+ *       quarter of the assignment timeout before any is measured; for a device slower than
+ *       typical, that × its pace, {@link #BACKUP_PACE}), oldest first. It takes no
  *       slot ({@code needed} stays 0): whichever results arrive first decide the unit, the
  *       straggler's late result is graded like any late result. Same placement rules; a unit on
  *       trust is backed up only by a device trusted on its model too (on trust too), and under
@@ -99,11 +100,13 @@ public final class Scheduler {
    */
   static final int STRANGER_UNJUDGED = 3;
   /**
-   * The slowest pace (turnaround ÷ the model's measured time, {@link Rows.Claimant#pace}) of a
-   * device given backup replicas. A backup races a straggler, most of all at a job's end, when
-   * every idle device could take one: a device slower than typical would often lose the race,
-   * and a unit backed up by it waits a whole backup wait more before its next backup. A device not
-   * yet measured may take them.
+   * The pace (turnaround ÷ the model's measured time, {@link Rows.Claimant#pace}) up to which a
+   * device backs up stragglers after the usual wait; a slower one waits in proportion (pace 3:
+   * three times as long), so it backs up only a unit that has been out as long as it would take
+   * itself. A backup races a straggler, most of all at a job's end, when every idle device could
+   * take one: a slow device would often lose the race, and the unit would wait a whole backup wait
+   * more before its next backup. In a small fleet a slow device still backs up a replica that was
+   * lost. A device not yet measured counts as typical.
    */
   static final double BACKUP_PACE = 1.0;
   private final Store store;
@@ -259,10 +262,12 @@ public final class Scheduler {
           out.add(issueKnownAnswer(tx, knownAnswer, device, trusted, now, deadline, models, jobs));
         }
       }
-      if (out.isEmpty() && policy.backupAfter() > 0 && (device.pace() == null || device.pace() <= BACKUP_PACE)) {
-        // nothing to do: back up the oldest straggler (speculative execution), see backupCandidate
-        Rows.Unit backup = tx.backupCandidate(placement, trusted, now, policy.backupAfter(),
-            backupFallbackMs()).orElse(null);
+      if (out.isEmpty() && policy.backupAfter() > 0) {
+        // nothing to do: back up the oldest straggler (speculative execution), see backupCandidate;
+        // a device slower than typical only one that has straggled as long as it would take itself
+        double slower = device.pace() == null ? 1 : Math.max(1, device.pace() / BACKUP_PACE);
+        Rows.Unit backup = tx.backupCandidate(placement, trusted, now, policy.backupAfter() * slower,
+            (long) (backupFallbackMs() * slower)).orElse(null);
         if (backup != null && backup.acceptance() == UnitAcceptance.ON_TRUST
             && !policy.trusted(tx.modelStreak(deviceId, backup.modelId()))) {
           backup = null; // its backup completes it alone: only a device trusted on its model too

@@ -1012,7 +1012,7 @@ public final class SqliteStore implements Store {
     }
 
     @Override
-    public int reissueOverdue(Instant now, double factor, int limit) {
+    public int reissueOverdue(Instant now, double factor, long minMs, int limit) {
       double cheapest = one("SELECT MIN(ms_per_record) FROM model_costs", rs -> rs.getDouble(1)).orElse(0.0);
       if (!(cheapest > 0) || !(factor > 0)) {
         return 0; // nothing measured: no unit is overdue before its deadline
@@ -1023,8 +1023,8 @@ public final class SqliteStore implements Store {
           + "AND needed = 0 AND last_issued_at <= ? ORDER BY last_issued_at LIMIT ?) s JOIN units u ON u.id = s.id "
           + "JOIN jobs j ON j.id = u.job_id JOIN model_costs mc ON mc.model_id = u.model_id "
           + "WHERE j.state = 'RUNNING' AND u.acceptance = 'REPLICATED' "
-          + "AND u.last_issued_at <= ? - ? * mc.ms_per_record * MAX(1, u.record_end - u.record_start))",
-          now.toEpochMilli() - (long) (factor * cheapest), limit, now.toEpochMilli(), factor);
+          + "AND u.last_issued_at <= ? - MAX(?, ? * mc.ms_per_record * MAX(1, u.record_end - u.record_start)))",
+          now.toEpochMilli() - Math.max(minMs, (long) (factor * cheapest)), limit, now.toEpochMilli(), minMs, factor);
     }
 
     /** The shortest wait before any unit straggles: that of the cheapest model measured. */

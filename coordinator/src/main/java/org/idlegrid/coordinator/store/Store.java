@@ -298,10 +298,10 @@ public interface Store extends AutoCloseable {
      * Gives up to {@code limit} overdue units one more replica slot ({@code needed} 0 → 1): units
      * IN_PROGRESS, replicated (not on trust), of a RUNNING job, with nothing left to issue and
      * whose newest replica out was issued at least {@code factor} × the model's measured time per
-     * unit before {@code now} (never for a model not measured yet). The replicas out stay out and
-     * count if they come. Returns how many units got a slot.
+     * unit, and at least {@code minMs}, before {@code now} (never for a model not measured yet). The
+     * replicas out stay out and count if they come. Returns how many units got a slot.
      */
-    int reissueOverdue(Instant now, double factor, int limit);
+    int reissueOverdue(Instant now, double factor, long minMs, int limit);
 
     /**
      * A straggling unit for a backup replica: IN_PROGRESS with all its replicas out

@@ -173,9 +173,9 @@ class BackupReplicaTest {
   }
 
   @Test
-  void aDeviceSlowerThanTypicalGetsNoBackupReplica() throws Exception {
+  void aDeviceSlowerThanTypicalBacksUpOnlyWhatHasStraggledAsLongAsItWouldTakeItself() throws Exception {
     f = new EngineFixture(dir, TrustPolicy.defaults(), 1);
-    for (String d : List.of("a", "b", "c", "d", "e", "g", "h")) {
+    for (String d : List.of("a", "b", "c", "d", "g", "h", "x")) {
       f.device(d, d + "-owner");
     }
     f.job(3, 1, 2, 2, 4);
@@ -183,20 +183,23 @@ class BackupReplicaTest {
     f.submit("b", f.claim("b"), 1);
     f.submit("a", a, 1); // unit 0 decided: the model's time is measured (3 ms a unit)
     assertNull(f.store.transaction(tx -> tx.claimant("a")).orElseThrow().pace(), "its result came before");
-    Assignment c = f.claim("c");
-    Assignment d = f.claim("d");
-    Assignment e = f.claim("e");
     Assignment g = f.claim("g");
+    Assignment x = f.claim("x");
     f.clock.advance(Duration.ofMillis(30));
-    f.submit("d", d, 1);
     f.submit("g", g, 1);
     assertEquals(10.0, f.store.transaction(tx -> tx.claimant("g")).orElseThrow().pace(), 1e-9,
         "30 ms for a unit the fleet does in 3 ms");
-    // c and e straggle (out 30 ms, a backup waits 3 ms); g may back up c's unit, but it is slow
-    assertTrue(f.scheduler.claim("g", 1, List.of()).isEmpty(), "a slow device would lose the race");
-    Assignment backup = f.claim("h"); // not measured yet: it may
-    assertTrue(List.of(c.unitId(), e.unitId()).contains(backup.unitId()));
-    assertEquals(AssignmentKind.REPLICA, f.assignment(backup.assignmentId()).kind());
+    Assignment c = f.claim("c");
+    f.claim("d");
+    f.clock.advance(Duration.ofMillis(6));
+    // unit 2 straggles (out 6 ms, a backup waits 3 ms), but g would take 30 ms: it would lose the race
+    assertTrue(f.scheduler.claim("g", 1, List.of()).isEmpty(), "unit 1 is g's own; unit 2 is not late enough for g");
+    Assignment h = f.claim("h"); // not measured yet: a typical device
+    assertEquals(x.unitId(), h.unitId(), "h backs up the oldest straggler");
+    f.clock.advance(Duration.ofMillis(24));
+    Assignment late = f.claim("g"); // unit 2 has now been out 30 ms: as long as g would take
+    assertEquals(c.unitId(), late.unitId());
+    assertEquals(AssignmentKind.REPLICA, f.assignment(late.assignmentId()).kind());
   }
 
   @Test

@@ -222,16 +222,18 @@ public abstract class StoreConformanceTest {
     issue("a1", store.transaction(tx -> tx.unit("j1-u0")).orElseThrow(), d, T0.plusSeconds(600));
     assertTrue(ok(tx -> tx.transitionJob("j1", JobState.QUEUED, JobState.RUNNING, T0, null)));
     ok(tx -> tx.transitionUnit("j1-u0", UnitState.PENDING, UnitState.IN_PROGRESS));
-    assertEquals(0, (int) store.transaction(tx -> tx.reissueOverdue(T0.plusSeconds(3600), 3, 10)),
+    assertEquals(0, (int) store.transaction(tx -> tx.reissueOverdue(T0.plusSeconds(3600), 3, 0, 10)),
         "nothing measured: no unit is overdue before its deadline");
     store.transaction(tx -> {
       tx.addModelCost(m, 1000); // 2 s a unit: overdue after 3 x 2 s
       return null;
     });
-    assertEquals(0, (int) store.transaction(tx -> tx.reissueOverdue(T0.plusMillis(5999), 3, 10)));
-    assertEquals(1, (int) store.transaction(tx -> tx.reissueOverdue(T0.plusSeconds(6), 3, 10)));
+    assertEquals(0, (int) store.transaction(tx -> tx.reissueOverdue(T0.plusMillis(5999), 3, 0, 10)));
+    assertEquals(0, (int) store.transaction(tx -> tx.reissueOverdue(T0.plusSeconds(6), 3, 7000, 10)),
+        "nor before the floor");
+    assertEquals(1, (int) store.transaction(tx -> tx.reissueOverdue(T0.plusSeconds(6), 3, 0, 10)));
     assertEquals(1, store.transaction(tx -> tx.unit("j1-u0")).orElseThrow().needed());
-    assertEquals(0, (int) store.transaction(tx -> tx.reissueOverdue(T0.plusSeconds(60), 3, 10)),
+    assertEquals(0, (int) store.transaction(tx -> tx.reissueOverdue(T0.plusSeconds(60), 3, 0, 10)),
         "a unit with a slot to issue is not overdue");
   }
 

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Replicas that are probably lost, replaced before their deadline, on the real engine and SQLite:
  * a device that stopped asking about its work ({@link Heartbeats}), a unit overdue by
- * {@link Transitioner#OVERDUE} backup waits, and a disputed unit whose replica straggles.
+ * {@link Transitioner#OVERDUE} backup waits (and silentAfter), and a disputed unit whose replica
+ * straggles.
  * {@code EngineFixture.submit} reports 3 ms per unit, so once a unit is decided by two agreeing
  * results the model's time is 3 ms and a backup waits 3 ms (backupAfter 1).
  */
@@ -100,7 +101,7 @@ class LostReplicaTest {
   }
 
   @Test
-  void aUnitOverdueByThreeBackupWaitsGetsASlotWhileFreshUnitsRemain() throws Exception {
+  void aUnitOverdueByThreeBackupWaitsAndSilentAfterGetsASlotWhileFreshUnitsRemain() throws Exception {
     start(TrustPolicy.defaults(), "a", "b", "c", "d", "e");
     f.job(3, 1, 2, 2, 4);
     f.submit("a", f.claim("a"), 1);
@@ -109,11 +110,11 @@ class LostReplicaTest {
     Assignment d = f.claim("d");
     assertEquals(c.unitId(), d.unitId());
     f.submit("d", d, 1);
-    f.clock.advance(Duration.ofMillis(8)); // not yet three backup waits (9 ms)
+    f.clock.advance(Duration.ofMillis(9)); // three backup waits (9 ms), but not yet silentAfter
     f.transitioner.sweepDeadlines();
-    assertEquals(0, f.unit(c.unitId()).needed());
+    assertEquals(0, f.unit(c.unitId()).needed(), "the measured time is compute alone: never before silentAfter");
 
-    f.clock.advance(Duration.ofMillis(1));
+    f.clock.advance(Heartbeats.DEFAULT_SILENT_AFTER.minusMillis(9));
     f.transitioner.sweepDeadlines();
     assertEquals(1, f.unit(c.unitId()).needed(), "c's replica is overdue: another slot, c's stays out");
     Assignment e = f.claim("e");

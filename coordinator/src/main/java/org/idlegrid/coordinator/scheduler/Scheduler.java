@@ -69,7 +69,8 @@ import org.idlegrid.signing.Ed25519;
  *       is never issued more replicas than it asked for;</li>
  *   <li>backup replicas (speculative execution, as in MapReduce): a device that would get
  *       nothing gets one extra replica of the unit whose outstanding replicas have all been out
- *       longer than {@link TrustPolicy#backupAfter} × the model's measured time per unit (a
+ *       longer than {@link TrustPolicy#backupAfter} × the model's wait per unit (its measured
+ *       compute or its typical turnaround, the larger; a
  *       quarter of the assignment timeout before any is measured; for a device slower than
  *       typical, that × its pace, {@link #BACKUP_PACE}), oldest first. It takes no
  *       slot ({@code needed} stays 0): whichever results arrive first decide the unit, the
@@ -100,7 +101,7 @@ public final class Scheduler {
    */
   static final int STRANGER_UNJUDGED = 3;
   /**
-   * The pace (turnaround ÷ the model's measured time, {@link Rows.Claimant#pace}) up to which a
+   * The pace (turnaround ÷ the model's wait, {@link Rows.Claimant#pace}) up to which a
    * device backs up stragglers after the usual wait; a slower one waits in proportion (pace 3:
    * three times as long), so it backs up only a unit that has been out as long as it would take
    * itself. A backup races a straggler, most of all at a job's end, when every idle device could

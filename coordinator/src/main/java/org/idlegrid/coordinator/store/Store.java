@@ -81,7 +81,7 @@ public interface Store extends AutoCloseable {
 
     /**
      * Folds one turnaround into the device's pace: {@code sample} is the time from issue to result
-     * ÷ the model's measured time for the unit; the first sets it, each later one moves it by a
+     * ÷ the model's wait for the unit ({@link #modelWait}); the first sets it, each later one moves it by a
      * quarter of the difference (V9).
      */
     void recordPace(String id, double sample);
@@ -175,6 +175,18 @@ public interface Store extends AutoCloseable {
 
     /** Folds one measurement (ms per record) into the model's cost. */
     void addModelCost(String modelId, double msPerRecord);
+
+    /**
+     * Folds one measurement into the model's cost and, when finite, one observed turnaround (ms per
+     * record, issue to result) into its typical turnaround (V10).
+     */
+    void addModelCost(String modelId, double msPerRecord, double turnaroundMsPerRecord);
+
+    /**
+     * The model's wait per record for scheduling: the larger of its compute time and its typical
+     * turnaround (V10); empty until measured.
+     */
+    Optional<Double> modelWait(String modelId);
 
     // --- models, uploads
     /** Inserts the model; false (and nothing changed) if a model with this id exists. */
@@ -297,8 +309,8 @@ public interface Store extends AutoCloseable {
     /**
      * Gives up to {@code limit} overdue units one more replica slot ({@code needed} 0 → 1): units
      * IN_PROGRESS, replicated (not on trust), of a RUNNING job, with nothing left to issue and
-     * whose newest replica out was issued at least {@code factor} × the model's measured time per
-     * unit, and at least {@code minMs}, before {@code now} (never for a model not measured yet). The
+     * whose newest replica out was issued at least {@code factor} × the model's wait per unit
+     * ({@link #modelWait}), and at least {@code minMs}, before {@code now} (never for a model not measured yet). The
      * replicas out stay out and count if they come. Returns how many units got a slot.
      */
     int reissueOverdue(Instant now, double factor, long minMs, int limit);
@@ -306,7 +318,7 @@ public interface Store extends AutoCloseable {
     /**
      * A straggling unit for a backup replica: IN_PROGRESS with all its replicas out
      * ({@code needed = 0}), of a RUNNING job, whose outstanding replicas (known-answer checks aside)
-     * were all issued at least {@code factor} × the model's measured time per unit before
+     * were all issued at least {@code factor} × the model's wait per unit ({@link #modelWait}) before
      * {@code now} ({@code fallbackMs} where nothing was measured yet). Same placement rules as
      * {@link #dispatchCandidates}, except that with {@code needTrustedPeer} the unit must hold a
      * live result of a trusted device (a straggling trusted holder is no cross-check); a unit

@@ -44,10 +44,10 @@ public final class Transitioner {
    * still has fresh units, a replica lost with a device that left would otherwise wait for the
    * job's last fresh unit or its deadline, and its unit ended the job late. Three waits are
    * longer than the slowest devices of the simulated fleet take; the late result still counts.
-   * Never before {@link Heartbeats#silentAfter} either: the measured time is the devices' compute
-   * alone, and for a model of a millisecond a unit the network and the queue are most of the
-   * turnaround (the dispatch benchmark lost a fifth of its rate to replicas of units "overdue"
-   * after 3 ms).
+   * Never before {@link Heartbeats#silentAfter} either: a model's wait is measured from decided
+   * units (its compute time, or its typical turnaround, V10), and until then, or for a model of a
+   * millisecond a unit, it says little about a lost replica (the dispatch benchmark lost a fifth of
+   * its rate to replicas of units "overdue" after 3 ms of compute).
    */
   static final double OVERDUE = 3;
   /** Bounds of one pace sample: a result back at once, or one back hours late, moves a pace only so far. */
@@ -137,9 +137,9 @@ public final class Transitioner {
     });
   }
 
-  /** The device's turnaround for this result, ÷ the model's measured time for the unit (V9). */
+  /** The device's turnaround for this result, ÷ the model's wait for the unit (V9, V10): typical is 1. */
   private static void recordPace(Store.Tx tx, Rows.Assignment a, Rows.Unit unit, Instant now) {
-    double expected = tx.modelCost(unit.modelId()).orElse(0.0) * Math.max(1, unit.recordCount());
+    double expected = tx.modelWait(unit.modelId()).orElse(0.0) * Math.max(1, unit.recordCount());
     if (expected > 0) {
       double sample = (now.toEpochMilli() - a.issuedAt().toEpochMilli()) / expected;
       tx.recordPace(a.deviceId(), Math.max(MIN_PACE, Math.min(MAX_PACE, sample)));

@@ -36,7 +36,8 @@ package org.idlegrid.coordinator.trust;
  * @param idleAudits a device with nothing to do audits a unit accepted on trust: the closing audits
  *     (or, without a risk budget, a random one on a share of idle polls; default true)
  * @param backupAfter a device with nothing to do gets a backup replica of a unit whose outstanding
- *     replicas were all issued more than {@code backupAfter} × the model's measured time per unit
+ *     replicas were all issued more than {@code backupAfter} × the model's wait per unit (its
+ *     measured compute or typical turnaround, the larger)
  *     ago (speculative execution, as in MapReduce; default 1; 0 turns backups off)
  * @param riskBudget the risk above which a device's results on trust hold a job back for closing
  *     audits, and above which idle devices audit (default 1/32; 0, or idleAudits off, turns closing

@@ -416,12 +416,13 @@ public final class Validator {
 
   /**
    * How long a replica of the unit may be out before it straggles: {@link TrustPolicy#backupAfter}
-   * × the model's measured time for the unit, as for a backup; never (MAX_VALUE) with backups off
+   * × the model's wait for the unit (its compute or its typical turnaround, the larger), as for a
+   * backup; never (MAX_VALUE) with backups off
    * or before the model's time is measured.
    */
   private long straggleAfterMs(Store.Tx tx, Rows.Unit unit) {
     double factor = trust.policy().backupAfter();
-    double msPerRecord = factor > 0 ? tx.modelCost(unit.modelId()).orElse(0.0) : 0;
+    double msPerRecord = factor > 0 ? tx.modelWait(unit.modelId()).orElse(0.0) : 0;
     return msPerRecord > 0 ? (long) (factor * msPerRecord * Math.max(1, unit.recordCount())) : Long.MAX_VALUE;
   }
 
@@ -431,7 +432,11 @@ public final class Validator {
     if (canonical.size() >= 2) {
       double[] perRecord = canonical.stream()
           .mapToDouble(a -> a.elapsedMs() == null ? 0 : (double) a.elapsedMs() / records).sorted().toArray();
-      tx.addModelCost(unit.modelId(), median(perRecord));
+      // and what the coordinator saw, issue to result: the network and the queue included (V10)
+      double[] turnaround = canonical.stream().filter(a -> a.finishedAt() != null)
+          .mapToDouble(a -> (double) (a.finishedAt().toEpochMilli() - a.issuedAt().toEpochMilli()) / records)
+          .toArray();
+      tx.addModelCost(unit.modelId(), median(perRecord), turnaround.length == 0 ? Double.NaN : median(turnaround));
     }
     return tx.modelCost(unit.modelId()).orElseGet(() -> {
       // no replicated unit of this model yet: the lone device's claim, until one is measured

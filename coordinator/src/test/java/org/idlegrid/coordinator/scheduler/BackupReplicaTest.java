@@ -203,6 +203,24 @@ class BackupReplicaTest {
   }
 
   @Test
+  void aBackupWaitsForTheModelsTypicalTurnaroundNotItsComputeTimeAlone() throws Exception {
+    start(TrustPolicy.defaults());
+    f.device("d", "d-owner");
+    f.job(2, 1, 2, 2, 4);
+    Assignment a = f.claim("a");
+    Assignment b = f.claim("b");
+    f.clock.advance(Duration.ofMillis(50)); // each reports 3 ms of compute; the coordinator saw 50 ms
+    f.submit("a", a, 1);
+    f.submit("b", b, 1);
+    f.claim("c");
+    f.claim("d");
+    f.clock.advance(Duration.ofMillis(40)); // 13 compute times, but less than a typical turnaround
+    assertTrue(f.scheduler.claim("a", 1, List.of()).isEmpty(), "not a straggler yet");
+    f.clock.advance(Duration.ofMillis(10));
+    assertEquals(AssignmentKind.REPLICA, f.assignment(f.claim("a").assignmentId()).kind(), "now it is");
+  }
+
+  @Test
   void backupsOffLeavesTheStragglerAloneUntilItsDeadline() throws Exception {
     start(TrustPolicy.defaults().withBackupAfter(0));
     f.job(1, 1, 1, 1, 3);

@@ -238,6 +238,30 @@ public abstract class StoreConformanceTest {
   }
 
   @Test
+  void aModelsWaitIsTheLargerOfItsComputeTimeAndItsObservedTurnaround() {
+    String m = "sha256:" + "2".repeat(64);
+    model(m);
+    assertTrue(store.transaction(tx -> tx.modelWait(m)).isEmpty());
+    store.transaction(tx -> {
+      tx.addModelCost(m, 10); // compute only: no turnaround measured yet
+      return null;
+    });
+    assertEquals(10.0, store.transaction(tx -> tx.modelWait(m)).orElseThrow(), 1e-9);
+    store.transaction(tx -> {
+      tx.addModelCost(m, 10, 2010); // the network and the queue: 2 s
+      return null;
+    });
+    assertEquals(10.0, store.transaction(tx -> tx.modelCost(m)).orElseThrow(), 1e-9, "credit is priced by compute");
+    assertEquals(2010.0, store.transaction(tx -> tx.modelWait(m)).orElseThrow(), 1e-9);
+    store.transaction(tx -> {
+      tx.addModelCost(m, 10, 1010);
+      return null;
+    });
+    assertEquals(2010 - 1000.0 / 3, store.transaction(tx -> tx.modelWait(m)).orElseThrow(), 1e-9,
+        "smoothed as the compute time is (the third sample moves it a third of the way)");
+  }
+
+  @Test
   void aDevicesPaceStartsAtItsFirstSampleAndMovesAQuarterOfTheWayWithEachNext() {
     device("d1", "device:d1");
     assertEquals(null, store.transaction(tx -> tx.claimant("d1")).orElseThrow().pace(), "not measured yet");

@@ -155,7 +155,7 @@ public final class Rows {
   /**
    * What a work poll needs of its device, in one narrow read (the claim is the hot path): who it
    * is, its state, its trust streak, where it stands for placement, and its pace (its turnaround
-   * ÷ the model's measured time; null until measured).
+   * ÷ the model's wait, {@link Store.Tx#modelWait}; null until measured).
    */
   public record Claimant(String id, String ownerKey, DeviceState state, int streak, String network,
       String platformClass, Double pace) {}

@@ -805,7 +805,7 @@ public final class SqliteStore implements Store {
       List<String> ids = query("SELECT a.id FROM assignments a INDEXED BY assignments_audits_out "
           + "JOIN units u ON u.id = a.unit_id LEFT JOIN model_costs mc ON mc.model_id = u.model_id "
           + "WHERE a.state = 'ISSUED' AND a.kind = 'AUDIT' AND a.written_off = 0 "
-          + "AND a.issued_at <= ? - COALESCE(? * MAX(COALESCE(mc.turnaround_ms_per_record, 0), mc.ms_per_record) * MAX(1, u.record_end - u.record_start), ?)",
+          + "AND a.issued_at <= ? - COALESCE(? * " + MODEL_WAIT + " * MAX(1, u.record_end - u.record_start), ?)",
           rs -> rs.getString(1), now.toEpochMilli(), factor, fallbackMs);
       // (read in this transaction: each is still out and not written off)
       for (String id : ids) {
@@ -917,7 +917,8 @@ public final class SqliteStore implements Store {
     public void addModelCost(String modelId, double msPerRecord, double turnaroundMsPerRecord) {
       // an exponentially weighted mean of per-unit medians: one unit moves it by at most 1/16
       Double turnaround = Double.isFinite(turnaroundMsPerRecord) ? turnaroundMsPerRecord : null;
-      update("INSERT INTO model_costs (model_id, ms_per_record, samples, turnaround_ms_per_record) VALUES (?, ?, 1, ?) "
+      update("INSERT INTO model_costs (model_id, ms_per_record, samples, turnaround_ms_per_record) "
+          + "VALUES (?, ?, 1, ?) "
           + "ON CONFLICT (model_id) DO UPDATE SET samples = samples + 1, "
           + "ms_per_record = ms_per_record + (excluded.ms_per_record - ms_per_record) / MIN(samples + 1, 16), "
           + "turnaround_ms_per_record = CASE WHEN excluded.turnaround_ms_per_record IS NULL THEN turnaround_ms_per_record "
@@ -1034,7 +1035,7 @@ public final class SqliteStore implements Store {
 
     @Override
     public int reissueOverdue(Instant now, double factor, long minMs, int limit) {
-      double cheapest = one("SELECT MIN(" + MODEL_WAIT + ") FROM model_costs mc", rs -> rs.getDouble(1)).orElse(0.0);
+      double cheapest = cheapestWait();
       if (!(cheapest > 0) || !(factor > 0)) {
         return 0; // nothing measured: no unit is overdue before its deadline
       }
@@ -1044,13 +1045,18 @@ public final class SqliteStore implements Store {
           + "AND needed = 0 AND last_issued_at <= ? ORDER BY last_issued_at LIMIT ?) s JOIN units u ON u.id = s.id "
           + "JOIN jobs j ON j.id = u.job_id JOIN model_costs mc ON mc.model_id = u.model_id "
           + "WHERE j.state = 'RUNNING' AND u.acceptance = 'REPLICATED' "
-          + "AND u.last_issued_at <= ? - MAX(?, ? * MAX(COALESCE(mc.turnaround_ms_per_record, 0), mc.ms_per_record) * MAX(1, u.record_end - u.record_start)))",
+          + "AND u.last_issued_at <= ? - MAX(?, ? * " + MODEL_WAIT + " * MAX(1, u.record_end - u.record_start)))",
           now.toEpochMilli() - Math.max(minMs, (long) (factor * cheapest)), limit, now.toEpochMilli(), minMs, factor);
+    }
+
+    /** The smallest wait per record of any model measured (0 if none is). */
+    private double cheapestWait() {
+      return one("SELECT MIN(" + MODEL_WAIT + ") FROM model_costs mc", rs -> rs.getDouble(1)).orElse(0.0);
     }
 
     /** The shortest wait before any unit straggles: that of the cheapest model measured. */
     private long shortestWait(double factor, long fallbackMs) {
-      double cheapest = one("SELECT MIN(" + MODEL_WAIT + ") FROM model_costs mc", rs -> rs.getDouble(1)).orElse(0.0);
+      double cheapest = cheapestWait();
       return cheapest > 0 ? Math.min(fallbackMs, (long) (factor * cheapest)) : fallbackMs;
     }
 
@@ -1070,7 +1076,7 @@ public final class SqliteStore implements Store {
           + "ORDER BY last_issued_at LIMIT " + scan + ") s JOIN units u ON u.id = s.id "
           + "JOIN jobs j ON j.id = u.job_id LEFT JOIN model_costs mc ON mc.model_id = u.model_id "
           + "WHERE j.state = 'RUNNING' "
-          + "AND u.last_issued_at <= ? - COALESCE(? * MAX(COALESCE(mc.turnaround_ms_per_record, 0), mc.ms_per_record) * MAX(1, u.record_end - u.record_start), ?) ");
+          + "AND u.last_issued_at <= ? - COALESCE(? * " + MODEL_WAIT + " * MAX(1, u.record_end - u.record_start), ?) ");
       args.add(now.toEpochMilli() - shortestWait);
       args.add(now.toEpochMilli());
       args.add(factor);

@@ -43,7 +43,9 @@ import org.idlegrid.signing.Ed25519;
  *
  * <p>The fleet: heterogeneous speeds (log-normal, 0.2×–5×), churn (online spells of
  * {@code 60 s / churn} on average, absences of 10 min, both exponential; a device whose spell ends
- * in the middle of a unit leaves it to time out and comes back later), honest devices with float noise of 1e-7, and cheaters split
+ * in the middle of a unit leaves it to time out and comes back later; it stops asking about its work
+ * when it leaves, so after 2 minutes of silence its units get another slot: {@link Heartbeats}),
+ * honest devices with float noise of 1e-7, and cheaters split
  * evenly over the kinds of {@link Behaviour}. One job of {@code units} units of one record each,
  * replicas 2 / quorum 2 / maxReplicas 8, allclose; adaptive replication on. With
  * {@code --known-answers N} the job supplies N known answers (records outside the job with their

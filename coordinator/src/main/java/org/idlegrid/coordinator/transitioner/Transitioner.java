@@ -38,7 +38,8 @@ import org.idlegrid.coordinator.trust.TrustPolicy;
 public final class Transitioner {
   /**
    * A unit whose newest replica out was issued more than this many backup waits ago
-   * ({@link TrustPolicy#backupAfter} × the model's measured time per unit) is overdue: the sweep
+   * ({@link TrustPolicy#backupAfter} × the model's wait per unit, {@link Store.Tx#modelWait}) is
+   * overdue: the sweep
    * gives it one more replica slot, which the next device to poll takes like any slot, ahead of
    * fresh units of its job. A backup goes only to a device with nothing else to do, so while a job
    * still has fresh units, a replica lost with a device that left would otherwise wait for the

@@ -39,7 +39,7 @@ import org.idlegrid.protocol.CompareSpec;
  *       verdicts already given are changed where the new decision differs (a re-opened unit),
  *       with counts and credit corrected; the assimilator stores the canonical outputs;</li>
  *   <li>otherwise, while the replicas coming (slots not yet issued, and replicas out for no
- *       longer than a backup waits: {@link TrustPolicy#backupAfter} × the model's measured time)
+ *       longer than a backup waits: {@link TrustPolicy#backupAfter} × the model's wait)
  *       are at least as many as the closest class lacks, the unit goes back to IN_PROGRESS to
  *       wait; else, where {@code maxReplicas} leaves room, it asks for the difference at once (a
  *       replica that straggles still counts if it comes, but a unit no longer waits on it one

@@ -723,9 +723,14 @@ public final class SqliteStore implements Store {
     }
 
     @Override
-    public void recordPace(String id, double sample) {
-      update("UPDATE devices SET pace = CASE WHEN pace IS NULL THEN ? ELSE pace + (? - pace) / 4 END WHERE id = ?",
-          sample, sample, id);
+    public void resultReturned(String id, double paceSample) {
+      if (Double.isNaN(paceSample)) {
+        update("UPDATE devices SET results_returned = results_returned + 1 WHERE id = ?", id);
+      } else {
+        update("UPDATE devices SET results_returned = results_returned + 1, "
+            + "pace = CASE WHEN pace IS NULL THEN ? ELSE pace + (? - pace) / 4 END WHERE id = ?",
+            paceSample, paceSample, id);
+      }
     }
 
     @Override

@@ -80,11 +80,12 @@ public interface Store extends AutoCloseable {
     Optional<Rows.Claimant> claimant(String id);
 
     /**
-     * Folds one turnaround into the device's pace: {@code sample} is the time from issue to result
-     * ÷ the model's wait for the unit ({@link #modelWait}); the first sets it, each later one moves it by a
-     * quarter of the difference (V9).
+     * The device returned a result: one more returned, and, unless {@code paceSample} is NaN, one
+     * turnaround folded into its pace in the same update (the hot path). A sample is the time from
+     * issue to result ÷ the model's wait for the unit ({@link #modelWait}); the first sets the
+     * pace, each later one moves it by a quarter of the difference (V9).
      */
-    void recordPace(String id, double sample);
+    void resultReturned(String id, double paceSample);
 
     /** Records the device's network prefix (null = unknown). */
     void setDeviceNetwork(String id, String network);

@@ -121,9 +121,8 @@ public final class Transitioner {
       if (!tx.recordResult(assignmentId, outputsJson, elapsedMs, energyJ, now)) {
         return Outcome.refused(Refusal.NOT_ISSUED, tx.assignment(assignmentId).orElseThrow().state(), a.unitId());
       }
-      tx.addDeviceCounts(deviceId, 1, 0, 0, 0);
       Rows.Unit unit = tx.unit(a.unitId()).orElseThrow();
-      recordPace(tx, a, unit, now);
+      tx.resultReturned(deviceId, paceSample(tx, a, unit, now));
       // a known-answer check never moves its unit (the validator grades it against the canonical)
       if (a.kind() != AssignmentKind.KNOWN_ANSWER && unit.state() == UnitState.IN_PROGRESS) {
         Rows.Job job = tx.job(a.jobId()).orElseThrow();
@@ -138,13 +137,17 @@ public final class Transitioner {
     });
   }
 
-  /** The device's turnaround for this result, ÷ the model's wait for the unit (V9, V10): typical is 1. */
-  private static void recordPace(Store.Tx tx, Rows.Assignment a, Rows.Unit unit, Instant now) {
+  /**
+   * The device's turnaround for this result ÷ the model's wait for the unit (V9, V10; typical is
+   * 1), bounded; NaN before the model is measured.
+   */
+  private static double paceSample(Store.Tx tx, Rows.Assignment a, Rows.Unit unit, Instant now) {
     double expected = tx.modelWait(unit.modelId()).orElse(0.0) * Math.max(1, unit.recordCount());
-    if (expected > 0) {
-      double sample = (now.toEpochMilli() - a.issuedAt().toEpochMilli()) / expected;
-      tx.recordPace(a.deviceId(), Math.max(MIN_PACE, Math.min(MAX_PACE, sample)));
+    if (!(expected > 0)) {
+      return Double.NaN;
     }
+    double sample = (now.toEpochMilli() - a.issuedAt().toEpochMilli()) / expected;
+    return Math.max(MIN_PACE, Math.min(MAX_PACE, sample));
   }
 
   /** The device gives the assignment back: ABORTED (or ERRORED), and the unit is reissued at once. */

@@ -262,19 +262,18 @@ public abstract class StoreConformanceTest {
   }
 
   @Test
-  void aDevicesPaceStartsAtItsFirstSampleAndMovesAQuarterOfTheWayWithEachNext() {
+  void aReturnedResultIsCountedAndMovesTheDevicesPaceAQuarterOfTheWay() {
     device("d1", "device:d1");
     assertEquals(null, store.transaction(tx -> tx.claimant("d1")).orElseThrow().pace(), "not measured yet");
-    store.transaction(tx -> {
-      tx.recordPace("d1", 2.0);
-      return null;
-    });
-    assertEquals(2.0, store.transaction(tx -> tx.claimant("d1")).orElseThrow().pace(), 1e-12);
-    store.transaction(tx -> {
-      tx.recordPace("d1", 1.0);
-      return null;
-    });
-    assertEquals(1.75, store.transaction(tx -> tx.claimant("d1")).orElseThrow().pace(), 1e-12);
+    for (double sample : new double[] {Double.NaN, 2.0, 1.0}) {
+      store.transaction(tx -> {
+        tx.resultReturned("d1", sample); // NaN: the model was not measured yet
+        return null;
+      });
+    }
+    assertEquals(1.75, store.transaction(tx -> tx.claimant("d1")).orElseThrow().pace(), 1e-12,
+        "the first sample sets it, the next moves it a quarter of the way");
+    assertEquals(3, store.transaction(tx -> tx.device("d1")).orElseThrow().resultsReturned());
   }
 
   @Test

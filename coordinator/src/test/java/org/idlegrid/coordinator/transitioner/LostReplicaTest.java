@@ -22,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  * a device that stopped asking about its work ({@link Heartbeats}), a unit overdue by
  * {@link Transitioner#OVERDUE} backup waits (and silentAfter), and a disputed unit whose replica
  * straggles.
- * {@code EngineFixture.submit} reports 3 ms per unit, so once a unit is decided by two agreeing
- * results the model's time is 3 ms and a backup waits 3 ms (backupAfter 1).
+ * {@code EngineFixture.submit} reports 3 ms of compute per unit and, where the clock does not move
+ * between claim and result, the coordinator sees no turnaround: once a unit is decided by two
+ * agreeing results, the model's wait is 3 ms and a backup waits 3 ms (backupAfter 1).
  */
 class LostReplicaTest {
   @TempDir
@@ -112,7 +113,7 @@ class LostReplicaTest {
     f.submit("d", d, 1);
     f.clock.advance(Duration.ofMillis(9)); // three backup waits (9 ms), but not yet silentAfter
     f.transitioner.sweepDeadlines();
-    assertEquals(0, f.unit(c.unitId()).needed(), "the measured time is compute alone: never before silentAfter");
+    assertEquals(0, f.unit(c.unitId()).needed(), "never before silentAfter");
 
     f.clock.advance(Heartbeats.DEFAULT_SILENT_AFTER.minusMillis(9));
     f.transitioner.sweepDeadlines();

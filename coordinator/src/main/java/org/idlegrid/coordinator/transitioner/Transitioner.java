@@ -222,19 +222,28 @@ public final class Transitioner {
 
   /**
    * The device went silent in the middle of its work: each replicated unit it holds a replica of
-   * (in progress, of a running job) gets one more slot. The replica stays out until its deadline
-   * and counts if it comes. A unit on trust waits for its deadline (its replica is lost only then,
-   * {@link Trust#replicaLost}); audits and known-answer checks are not votes anyone waits for.
+   * (in progress, of a running job) gets one more slot, and a unit it holds alone on trust becomes
+   * replicated work (as when a trusted holder is convicted, {@link Trust#withdrawVotes}), unless a
+   * backup on trust is out with another device. Its replica stays out until its deadline and
+   * counts as one of the unit's replicas if it comes. Audits and known-answer checks are not
+   * votes anyone waits for.
    */
   private static void replaceSilent(Store.Tx tx, String deviceId) {
     for (Rows.Assignment a : tx.issuedAssignmentsOfDevice(deviceId)) {
-      if (a.kind() != AssignmentKind.REPLICA) {
+      if (a.kind() != AssignmentKind.REPLICA && a.kind() != AssignmentKind.ON_TRUST) {
         continue;
       }
       Rows.Unit unit = tx.unit(a.unitId()).orElse(null);
-      if (unit != null && unit.state() == UnitState.IN_PROGRESS && unit.acceptance() == UnitAcceptance.REPLICATED
-          && tx.job(unit.jobId()).map(j -> j.state() == JobState.RUNNING).orElse(false)) {
+      Rows.Job job = unit == null ? null : tx.job(unit.jobId()).orElse(null);
+      if (job == null || unit.state() != UnitState.IN_PROGRESS || job.state() != JobState.RUNNING) {
+        continue;
+      }
+      if (unit.acceptance() == UnitAcceptance.REPLICATED) {
         tx.addReplicaSlots(unit.id(), 1, List.of(UnitState.IN_PROGRESS));
+      } else if (tx.assignmentsToDecide(unit.id()).stream().noneMatch(x -> x.kind() == AssignmentKind.ON_TRUST
+          && x.state() == AssignmentState.ISSUED && !x.deviceId().equals(deviceId))) {
+        tx.setUnitAcceptance(unit.id(), null, UnitAcceptance.REPLICATED);
+        tx.setNeeded(unit.id(), job.replicas() - 1);
       }
     }
   }

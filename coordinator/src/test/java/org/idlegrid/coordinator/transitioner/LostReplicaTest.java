@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.idlegrid.coordinator.store.AssignmentKind;
 import org.idlegrid.coordinator.store.AssignmentOutcome;
 import org.idlegrid.coordinator.store.AssignmentState;
 import org.idlegrid.coordinator.store.Rows;
+import org.idlegrid.coordinator.store.UnitAcceptance;
 import org.idlegrid.coordinator.store.UnitState;
 import org.idlegrid.coordinator.testing.EngineFixture;
 import org.idlegrid.coordinator.trust.TrustPolicy;
@@ -19,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Replicas that are probably lost, replaced before their deadline, on the real engine and SQLite:
- * a device that stopped asking about its work ({@link Heartbeats}), a unit overdue by
+ * a device that stopped asking about its work ({@link Heartbeats}; a unit it held on trust becomes
+ * replicated work), a unit overdue by
  * {@link Transitioner#OVERDUE} backup waits (and silentAfter), and a disputed unit whose replica
  * straggles.
  * {@code EngineFixture.submit} reports 3 ms of compute per unit and, where the clock does not move
@@ -73,6 +76,33 @@ class LostReplicaTest {
     assertEquals(AssignmentState.ISSUED, f.assignment(a.assignmentId()).state(), "a's replica stays out");
     assertTrue(f.submit("a", a, 1).done(), "and counts if a comes back with it");
     assertEquals(AssignmentOutcome.VALID, f.assignment(a.assignmentId()).outcome());
+  }
+
+  @Test
+  void aUnitOnTrustWhoseHolderWentQuietBecomesReplicatedWork() throws Exception {
+    // trusted after 2 verified results; spot checks never drawn
+    start(new TrustPolicy(2, 1e9, 1e-9, 0, 4, 0.5, 20, 0.8, false, 0, true, 2.0, 0.5), "a", "b", "c");
+    f.job(3, 1, 2, 2, 4);
+    for (int i = 0; i < 2; i++) { // a and b earn trust together
+      Assignment x = f.claim("a");
+      f.submit("b", f.claim("b"), 1);
+      f.submit("a", x, 1);
+    }
+    Assignment alone = f.claim("a");
+    assertEquals(AssignmentKind.ON_TRUST, f.assignment(alone.assignmentId()).kind(), "a is trusted: unit 2 alone");
+    f.heartbeats.asked("a", f.clock.millis());
+    f.clock.advance(Heartbeats.DEFAULT_SILENT_AFTER.plusSeconds(1));
+    f.transitioner.sweepDeadlines();
+    Rows.Unit u = f.unit(alone.unitId());
+    assertEquals(UnitAcceptance.REPLICATED, u.acceptance(), "a went quiet: nobody else holds the unit");
+    assertEquals(1, u.needed(), "a's replica stays out and counts as one of two");
+    Assignment c = f.claim("c");
+    assertEquals(alone.unitId(), c.unitId());
+    f.submit("c", c, 1);
+    assertEquals(UnitState.IN_PROGRESS, f.unit(alone.unitId()).state(), "one result of two");
+    f.submit("a", alone, 1); // a comes back with it
+    assertEquals(UnitState.VALID, f.unit(alone.unitId()).state());
+    assertEquals(AssignmentOutcome.VALID, f.assignment(alone.assignmentId()).outcome());
   }
 
   @Test

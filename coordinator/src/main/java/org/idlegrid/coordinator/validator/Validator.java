@@ -260,7 +260,7 @@ public final class Validator {
     List<Rows.Assignment> canonical = null;
     int[] sizes = new int[classes.size()];
     // in a dispute, a class of strangers must also lead every other class by STRANGER_MARGIN
-    // (docs/verification.md, "A dispute among strangers is decided by a margin")
+    // (docs/verification.md, "Replicas that go missing": a dispute among strangers)
     boolean[] byMargin = new boolean[classes.size()];
     // never more than a sweep of what strangers need against one dissenter (maxReplicas may be small)
     int margin = Math.min(STRANGER_MARGIN, strangers - 1);
@@ -313,7 +313,7 @@ public final class Validator {
     // coming: slots not yet issued, and replicas out for less than a backup waits. One out longer
     // straggles (its device may have left): its result still counts if it comes, but it no longer
     // stands in for a result the unit lacks, so the unit asks for the rest at once rather than
-    // one backup at a time (docs/verification.md, "Replicas that straggle")
+    // one backup at a time (docs/verification.md, "Replicas that go missing")
     int lacking = quorum;
     for (int k = 0; k < classes.size(); k++) {
       int size = classes.get(k).size();

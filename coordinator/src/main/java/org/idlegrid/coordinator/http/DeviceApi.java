@@ -118,12 +118,9 @@ final class DeviceApi {
     long waitMs = Math.max(0, Math.min(req.waitMs(), s.maxWait().toMillis()));
     List<String> cached = req.cachedModels() == null ? List.of() : req.cachedModels();
     String network = Networks.prefixOf(Request.getRemoteAddr(request));
-    s.store().transaction(tx -> {
-      tx.setDeviceNetwork(deviceId, network); // a no-op unless the device moved
-      return null;
-    });
     s.transitioner().heartbeats().polled(deviceId, s.clock().millis(), req.asksEveryMs());
-    List<Assignment> got = s.scheduler().claim(deviceId, slots, cached);
+    // the claim records the network too, if the device moved: one transaction per poll
+    List<Assignment> got = s.scheduler().claimFrom(deviceId, slots, cached, network);
     if (!got.isEmpty()) {
       Http.json(response, callback, 200, new WorkResponse(got));
     } else if (waitMs == 0 || p.device().state() != DeviceState.ACTIVE) {
@@ -253,13 +250,8 @@ final class DeviceApi {
           + "key: sign the RFC 8785 form of the body without its signature field");
     }
     JsonNode outputs = body.get("outputs");
-    Rows.Unit unit = s.store().transaction(tx -> tx.unit(a.unitId()).orElseThrow());
     if (outputs == null || !outputs.isArray()) {
       throw ApiError.invalid("invalid-result", "outputs must be an array with one output object per input record");
-    }
-    if (outputs.size() != unit.recordCount()) {
-      throw ApiError.invalid("invalid-result", "outputs has " + outputs.size() + " entries but the assignment has "
-          + unit.recordCount() + " records: send one output object per input record, in order");
     }
     for (int i = 0; i < outputs.size(); i++) {
       if (!outputs.get(i).isObject()) {
@@ -275,6 +267,12 @@ final class DeviceApi {
     // the result and its validation commit together: one commit instead of two, and no moment
     // at which a result is stored but its unit not yet decided
     Transitioner.Outcome out = s.store().transaction(tx -> {
+      // read here, not in a transaction of its own: one lock and one commit per result
+      int records = tx.unit(a.unitId()).orElseThrow().recordCount();
+      if (outputs.size() != records) {
+        throw ApiError.invalid("invalid-result", "outputs has " + outputs.size() + " entries but the assignment has "
+            + records + " records: send one output object per input record, in order");
+      }
       Transitioner.Outcome o = s.transitioner().recordResult(p.name(), assignmentId, outputsJson, elapsedMs, energyJ);
       if (o.toValidate()) {
         s.validator().validate(o.unitId());

@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.idlegrid.coordinator.auth.Secrets;
 import org.idlegrid.coordinator.blob.BlobStore;
@@ -160,7 +161,19 @@ public final class Scheduler {
 
   /** Up to {@code slots} signed assignments for the device; empty if there is nothing it may take. */
   public List<Assignment> claim(String deviceId, int slots, List<String> cachedModels) {
-    List<Issued> issued = claimRows(deviceId, slots, cachedModels);
+    return sign(claimRows(deviceId, slots, cachedModels, false, null));
+  }
+
+  /**
+   * The same for a device that asks from the network {@code network} ({@code null}: unknown, such
+   * as loopback): if it moved, its row says so first, in the same transaction, and placement uses
+   * where it is now.
+   */
+  public List<Assignment> claimFrom(String deviceId, int slots, List<String> cachedModels, String network) {
+    return sign(claimRows(deviceId, slots, cachedModels, true, network));
+  }
+
+  private List<Assignment> sign(List<Issued> issued) {
     List<Assignment> result = new ArrayList<>(issued.size());
     for (Issued i : issued) {
       result.add(sign(i));
@@ -170,12 +183,22 @@ public final class Scheduler {
 
   /** The claim itself, committed, without reading records or signing (the simulator's entry). */
   public List<Issued> claimRows(String deviceId, int slots, List<String> cachedModels) {
+    return claimRows(deviceId, slots, cachedModels, false, null);
+  }
+
+  private List<Issued> claimRows(String deviceId, int slots, List<String> cachedModels, boolean seen, String seenAt) {
     Instant now = Instant.ofEpochMilli(clock.millis());
     Instant deadline = now.plus(timeout);
     return store.transaction(tx -> {
-      Rows.Claimant device = tx.claimant(deviceId).orElse(null);
-      if (device == null) {
+      Rows.Claimant read = tx.claimant(deviceId).orElse(null);
+      if (read == null) {
         return List.of();
+      }
+      Rows.Claimant device = read;
+      if (seen && !Objects.equals(seenAt, read.network())) {
+        tx.setDeviceNetwork(deviceId, seenAt);
+        device = new Rows.Claimant(read.id(), read.ownerKey(), read.state(), read.streak(), seenAt,
+            read.platformClass(), read.pace());
       }
       tx.touchDevice(deviceId, now);
       if (device.state() != DeviceState.ACTIVE) {

@@ -28,7 +28,8 @@ import org.sqlite.SQLiteConfig;
  *       time under {@link #lock}; a transaction is short (claim work, accept a result, grade a
  *       unit) and never does network I/O. A nested {@link #transaction} call joins the outer one.</li>
  *   <li>Durability: {@code synchronous=NORMAL} in WAL mode loses nothing when the process dies
- *       (only a power cut can drop the last commits); {@code foreign_keys=ON} and
+ *       (only a power cut can drop the last commits); the log is checkpointed by
+ *       {@link WalCheckpointer}, off the lock; {@code foreign_keys=ON} and
  *       {@code busy_timeout} are set on the connection.</li>
  *   <li>The schema comes from Flyway migrations in {@code db/migration}, applied on open.</li>
  *   <li>Every state change is {@code UPDATE ... WHERE id = ? AND state = ?} and returns whether
@@ -44,7 +45,7 @@ import org.sqlite.SQLiteConfig;
  */
 public final class SqliteStore implements Store {
   private final Connection conn;
-  private final ReentrantLock lock = new ReentrantLock();
+  private final ReentrantLock lock;
   private final Map<String, PreparedStatement> statements = new HashMap<>();
   /** Each statement's result columns by name, read once (see {@link Row}). */
   private final Map<String, Map<String, Integer>> columns = new HashMap<>();
@@ -56,10 +57,14 @@ public final class SqliteStore implements Store {
   /** Model rows by id, read through: every claim reads its models, which never change. */
   private final Map<String, Rows.Model> modelCache = new HashMap<>();
   private final SqliteTx tx = new SqliteTx();
+  /** Checkpoints the log off the lock; null for the unsynchronized store (no log). */
+  private final WalCheckpointer checkpointer;
   private volatile boolean closed;
 
-  private SqliteStore(Connection conn) {
+  private SqliteStore(Connection conn, ReentrantLock lock, WalCheckpointer checkpointer) {
     this.conn = conn;
+    this.lock = lock;
+    this.checkpointer = checkpointer;
   }
 
   /** Opens (creating and migrating if needed) the database file {@code file}. */
@@ -92,12 +97,31 @@ public final class SqliteStore implements Store {
     }
     config.enforceForeignKeys(true);
     config.setBusyTimeout(10_000);
+    Connection c = null;
     try {
       Flyway.configure().dataSource(url, "", "").locations("classpath:db/migration").load().migrate();
-      Connection c = DriverManager.getConnection(url, config.toProperties());
+      c = DriverManager.getConnection(url, config.toProperties());
+      WalCheckpointer checkpointer = null;
+      if (durable) {
+        // checkpoints run beside the store, not inside its commits (WalCheckpointer)
+        try (var st = c.createStatement()) {
+          st.execute("PRAGMA wal_autocheckpoint = 0");
+        }
+      }
       c.setAutoCommit(false);
-      return new SqliteStore(c);
+      ReentrantLock lock = new ReentrantLock();
+      if (durable) {
+        checkpointer = WalCheckpointer.start(url, config.toProperties(), lock);
+      }
+      return new SqliteStore(c, lock, checkpointer);
     } catch (SQLException e) {
+      if (c != null) {
+        try {
+          c.close();
+        } catch (SQLException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
       throw new StoreException("cannot open the database " + file + ": " + e.getMessage(), e);
     }
   }
@@ -116,6 +140,9 @@ public final class SqliteStore implements Store {
       try {
         result = work.apply(tx);
         conn.commit();
+        if (checkpointer != null) {
+          checkpointer.committed();
+        }
       } catch (RuntimeException | Error e) {
         rollbackQuietly(e);
         throw e;
@@ -141,6 +168,11 @@ public final class SqliteStore implements Store {
 
   @Override
   public void close() {
+    // first the checkpointer: it may be waiting for the lock to truncate the log
+    WalCheckpointer c = checkpointer;
+    if (c != null) {
+      c.close();
+    }
     lock.lock();
     try {
       if (closed) {

@@ -90,6 +90,18 @@ class ApiSecurityTest extends HttpTestBase {
   }
 
   @Test
+  void anAdminKeyFileMayHoldAnyTextEvenOneShapedLikeADeviceToken() throws Exception {
+    // the token's prefix only says which table is asked first: a key written by hand still works
+    Files.writeString(dataDir.resolve("admin.key"), "igd_written-by-hand\n");
+    start();
+    assertEquals("igd_written-by-hand", coordinator.adminKey());
+    assertStatus(200, admin.get("api/v1/devices"));
+    FakeDevice d = new FakeDevice(anonymous, "d", "o");
+    assertStatus(403, d.api.get("api/v1/devices"));
+    assertStatus(401, anonymous.as("igd_not-issued").get("api/v1/devices"));
+  }
+
+  @Test
   void aDeviceCannotReadOrAnswerAnotherDevicesAssignment() throws Exception {
     start();
     ApiClient alice = submitter("alice");

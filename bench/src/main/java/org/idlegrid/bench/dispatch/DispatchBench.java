@@ -26,6 +26,7 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
+import org.idlegrid.bench.TempDirs;
 import org.idlegrid.coordinator.Coordinator;
 import org.idlegrid.coordinator.CoordinatorConfig;
 import org.idlegrid.json.Json;
@@ -63,6 +64,8 @@ public final class DispatchBench {
     Result grid;
     try (Coordinator c = Coordinator.start(CoordinatorConfig.builder().dataDir(data).port(0).build())) {
       grid = runGrid(http, c, devices, units, seconds);
+    } finally {
+      TempDirs.deleteTree(data);
     }
     double noop = runNoop(http, devices, Math.min(seconds, 15));
     System.out.println(String.format(Locale.ROOT,

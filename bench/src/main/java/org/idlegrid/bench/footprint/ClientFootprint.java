@@ -1,5 +1,7 @@
 package org.idlegrid.bench.footprint;
 
+import org.idlegrid.bench.TempDirs;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,7 +94,7 @@ public final class ClientFootprint {
         client.waitFor();
       }
     } finally {
-      deleteTree(work);
+      TempDirs.deleteTree(work);
     }
   }
 
@@ -118,11 +120,4 @@ public final class ClientFootprint {
     return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 
-  static void deleteTree(Path root) throws IOException {
-    try (var walk = Files.walk(root)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
 }

@@ -1,7 +1,6 @@
 package org.idlegrid.bench.sim;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,7 +17,7 @@ import java.util.Locale;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.stream.Stream;
+import org.idlegrid.bench.TempDirs;
 import org.idlegrid.coordinator.blob.BlobStore;
 import org.idlegrid.coordinator.engine.Engine;
 import org.idlegrid.coordinator.scheduler.Scheduler;
@@ -326,7 +325,7 @@ public final class FleetSimulator {
       return measure(store, (System.nanoTime() - wallStart) / 1e9);
     } finally {
       if (config.dir() == null) {
-        deleteTree(dir);
+        TempDirs.deleteTree(dir);
       }
     }
   }
@@ -700,13 +699,5 @@ public final class FleetSimulator {
         quarantined, config.units(), config.devices(), cheaterCount(), cheatersQuarantined, Math.min(1, ideal / actual),
         failed, results, knownAnswers, audits,
         churnLosses, calledOff, clock.elapsed() / 1000, wall, state.name());
-  }
-
-  private static void deleteTree(Path dir) {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

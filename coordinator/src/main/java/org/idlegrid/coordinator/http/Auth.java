@@ -62,7 +62,7 @@ final class Auth {
   }
 
   private static Principal device(Store.Tx tx, String hash) {
-    return tx.deviceByTokenHash(hash).map(d -> new Principal(Principal.Kind.DEVICE, d.id(), d)).orElse(null);
+    return tx.callerByTokenHash(hash).map(d -> new Principal(Principal.Kind.DEVICE, d.id(), d)).orElse(null);
   }
 
   private static String describe(Principal.Kind[] kinds) {

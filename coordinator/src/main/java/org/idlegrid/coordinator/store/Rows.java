@@ -26,6 +26,9 @@ public final class Rows {
       long resultsInvalid,
       double credit) {}
 
+  /** An enrolled device as a request's caller: its id, its key for results, and its state. */
+  public record Caller(String id, String publicKey, DeviceState state, String stateReason) {}
+
   /** {@code format} is ONNX, DJL_ARCHIVE or TORCHSCRIPT; {@code inputSpecJson} an InputSpec as JSON. */
   public record Model(
       String id, String name, String engine, long bytes, String format, String inputSpecJson, String owner,

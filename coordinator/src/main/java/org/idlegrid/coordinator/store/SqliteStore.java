@@ -462,8 +462,10 @@ public final class SqliteStore implements Store {
     }
 
     @Override
-    public Optional<Rows.Device> deviceByTokenHash(String tokenHash) {
-      return one("SELECT * FROM devices WHERE token_hash = ?", DEVICE, tokenHash);
+    public Optional<Rows.Caller> callerByTokenHash(String tokenHash) {
+      return one("SELECT id, public_key, state, state_reason FROM devices WHERE token_hash = ?",
+          rs -> new Rows.Caller(rs.getString("id"), rs.getString("public_key"),
+              DeviceState.valueOf(rs.getString("state")), rs.getString("state_reason")), tokenHash);
     }
 
     @Override

@@ -60,7 +60,11 @@ public interface Store extends AutoCloseable {
     /** The device's state alone (one column: the validator asks it for every result it grades). */
     Optional<DeviceState> deviceState(String id);
 
-    Optional<Rows.Device> deviceByTokenHash(String tokenHash);
+    /**
+     * The device a token belongs to, with what authenticating a request needs (four columns: this
+     * is read on every device request).
+     */
+    Optional<Rows.Caller> callerByTokenHash(String tokenHash);
 
     List<Rows.Device> devices();
 

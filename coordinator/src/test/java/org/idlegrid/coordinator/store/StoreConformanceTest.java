@@ -108,6 +108,17 @@ public abstract class StoreConformanceTest {
   }
 
   @Test
+  void aDeviceTokenFindsItsCallerWithTheStateOfNow() {
+    device("d1", "o1");
+    Rows.Caller c = store.transaction(tx -> tx.callerByTokenHash("hash-d1")).orElseThrow();
+    assertEquals(new Rows.Caller("d1", "pk", DeviceState.ACTIVE, null), c);
+    assertTrue(ok(tx -> tx.transitionDevice("d1", DeviceState.ACTIVE, DeviceState.BANNED, "wrong results")));
+    assertEquals(new Rows.Caller("d1", "pk", DeviceState.BANNED, "wrong results"),
+        store.transaction(tx -> tx.callerByTokenHash("hash-d1")).orElseThrow());
+    assertTrue(store.transaction(tx -> tx.callerByTokenHash("hash-d2")).isEmpty());
+  }
+
+  @Test
   void enrollmentTokenWorksOnce() {
     store.transaction(tx -> {
       tx.insertEnrollmentToken("t", "admin", T0);

@@ -76,7 +76,11 @@ final class WalCheckpointer implements AutoCloseable {
     return c;
   }
 
-  /** The store committed a write transaction (called under the store's lock; cheap). */
+  /**
+   * The store committed a transaction (called under the store's lock; cheap). Read-only ones
+   * count too: telling them apart would cost a call into SQLite per commit, and a passive
+   * checkpoint with nothing new in the log copies nothing.
+   */
   void committed() {
     commits.incrementAndGet();
   }
@@ -101,7 +105,8 @@ final class WalCheckpointer implements AutoCloseable {
         truncateNext = r[1] > truncatePages;
       }
       checkpointed = seen;
-    } catch (SQLException e) {
+    } catch (SQLException | RuntimeException e) {
+      // caught whatever it is: an exception escaping a scheduled task would end its schedule
       LOG.warn("WAL checkpoint failed (retried in {} ms): {}", PERIOD_MS, e.getMessage());
     }
   }

@@ -101,18 +101,16 @@ public final class SqliteStore implements Store {
     try {
       Flyway.configure().dataSource(url, "", "").locations("classpath:db/migration").load().migrate();
       c = DriverManager.getConnection(url, config.toProperties());
+      ReentrantLock lock = new ReentrantLock();
       WalCheckpointer checkpointer = null;
       if (durable) {
         // checkpoints run beside the store, not inside its commits (WalCheckpointer)
         try (var st = c.createStatement()) {
           st.execute("PRAGMA wal_autocheckpoint = 0");
         }
-      }
-      c.setAutoCommit(false);
-      ReentrantLock lock = new ReentrantLock();
-      if (durable) {
         checkpointer = WalCheckpointer.start(url, config.toProperties(), lock);
       }
+      c.setAutoCommit(false);
       return new SqliteStore(c, lock, checkpointer);
     } catch (SQLException e) {
       if (c != null) {

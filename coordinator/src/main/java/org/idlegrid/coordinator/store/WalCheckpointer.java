@@ -62,11 +62,8 @@ final class WalCheckpointer implements AutoCloseable {
     this.conn = conn;
     this.storeLock = storeLock;
     this.truncatePages = truncatePages;
-    this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "sqlite-checkpointer");
-      t.setDaemon(true);
-      return t;
-    });
+    this.thread = Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().daemon().name("idlegrid-checkpointer").factory());
   }
 
   /** Opens its own connection to {@code url} and starts checkpointing every {@link #PERIOD_MS}. */
@@ -101,8 +98,7 @@ final class WalCheckpointer implements AutoCloseable {
         }
         truncateNext = false;
       } else {
-        int[] r = checkpoint("PASSIVE");
-        truncateNext = r[1] > truncatePages;
+        truncateNext = checkpoint("PASSIVE") > truncatePages;
       }
       checkpointed = seen;
     } catch (SQLException | RuntimeException e) {
@@ -111,11 +107,11 @@ final class WalCheckpointer implements AutoCloseable {
     }
   }
 
-  /** {@code busy, log pages, pages checkpointed}. */
-  int[] checkpoint(String mode) throws SQLException {
+  /** Runs a checkpoint; the pages in the log (the pragma's second column). */
+  private int checkpoint(String mode) throws SQLException {
     try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {
       rs.next();
-      return new int[] {rs.getInt(1), rs.getInt(2), rs.getInt(3)};
+      return rs.getInt(2);
     }
   }
 

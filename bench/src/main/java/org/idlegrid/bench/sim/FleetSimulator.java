@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -51,15 +50,16 @@ import org.idlegrid.signing.Ed25519;
  * true outputs), which the scheduler uses to vet untrusted devices.
  *
  * <p>Events: a device polls ({@link Scheduler#claimRows}); it returns its result after
- * {@code 60 s / speed}; every virtual minute the deadline sweep runs. A device that found no work
- * waits idle until the engine signals that work appeared (a job, a lost replica, a disagreement,
- * a job waiting for closing audits); then idle devices poll, oldest first, while the scheduler
- * {@linkplain Scheduler#hasWork has work}, as the long poll's wake does. Each sweep, 64 more poll
- * anyway (long polls that ran out; they may find a straggler to back up). A device the stranger
- * throttle holds back ({@link Scheduler#waitsForVerdict}) waits apart, as the long poll's held
- * waiters do: it polls when the engine says one of its results was graded (the {@code judged}
- * signal), and at each sweep (its long poll ran out; this also covers a device released without a
- * verdict, such as one that now vouches after a reversed verdict).
+ * {@code 60 s / speed}; every virtual minute ({@code --sweep-every}) the deadline sweep runs. A
+ * device that found no work waits idle until the engine signals that work appeared (a job, a lost
+ * replica, a disagreement, a job waiting for closing audits); then idle devices poll, fastest
+ * first ({@link Scheduler#paceTier}; {@code --wake-order arrival}: oldest first), while the
+ * scheduler {@linkplain Scheduler#hasWork has work}, as the long poll's wake does. Each virtual
+ * minute, 64 more poll anyway (long polls that ran out; they may find a straggler to back up). A
+ * device the stranger throttle holds back ({@link Scheduler#waitsForVerdict}) waits apart, as the
+ * long poll's held waiters do: it polls when the engine says one of its results was graded (the
+ * {@code judged} signal), and each virtual minute (its long poll ran out; this also covers a
+ * device released without a verdict, such as one that now vouches after a reversed verdict).
  *
  * <p>Commits: the events run in groups of {@link #COMMIT_EVERY} inside one outer store
  * transaction; the engine's transactions nest in it (the store's transactions are reentrant), so
@@ -89,7 +89,10 @@ import org.idlegrid.signing.Ed25519;
 public final class FleetSimulator {
   static final long UNIT_WORK_MS = 60_000;
   static final Duration ASSIGNMENT_TIMEOUT = Duration.ofMinutes(10);
+  /** How often the deadline sweep runs by default (the coordinator's own default is 5 s: see {@code --sweep-every}). */
   static final long SWEEP_EVERY_MS = 60_000;
+  /** How often long polls run out: then {@link #WAKE_BATCH} waiting devices and every held one poll again. */
+  static final long POLL_EXPIRY_MS = 60_000;
   static final long MEAN_ABSENCE_MS = 10 * 60_000;
   static final int WAKE_BATCH = 64;
   /** The simulation stops after this much virtual time, done or not. */
@@ -101,7 +104,13 @@ public final class FleetSimulator {
 
   /** What to simulate. */
   public record Config(int devices, int units, double cheaters, long seed, double churn, Path dir, boolean quiet,
-      TrustPolicy policy, int knownAnswers) {
+      TrustPolicy policy, int knownAnswers, long sweepEveryMs, Duration silentAfter, boolean fastestFirst) {
+    public Config(int devices, int units, double cheaters, long seed, double churn, Path dir, boolean quiet,
+        TrustPolicy policy, int knownAnswers) {
+      this(devices, units, cheaters, seed, churn, dir, quiet, policy, knownAnswers, SWEEP_EVERY_MS,
+          Heartbeats.DEFAULT_SILENT_AFTER, true);
+    }
+
     public Config(int devices, int units, double cheaters, long seed, double churn, Path dir, boolean quiet) {
       this(devices, units, cheaters, seed, churn, dir, quiet, TrustPolicy.defaults());
     }
@@ -126,6 +135,14 @@ public final class FleetSimulator {
       }
       if (churn < 0 || churn > 0.5) {
         throw new IllegalArgumentException("--churn must be between 0 and 0.5, got " + churn);
+      }
+      if (sweepEveryMs < 1000 || POLL_EXPIRY_MS % sweepEveryMs != 0) {
+        throw new IllegalArgumentException("--sweep-every must be a whole number of seconds that divides "
+            + POLL_EXPIRY_MS / 1000 + ", got " + sweepEveryMs / 1000.0);
+      }
+      if (silentAfter.toMillis() < 2 * CHECK_EVERY_MS) {
+        throw new IllegalArgumentException("--silent-after must be at least two of a device's asks ("
+            + 2 * CHECK_EVERY_MS / 1000 + " s), got " + silentAfter.toSeconds());
       }
     }
   }
@@ -156,6 +173,8 @@ public final class FleetSimulator {
     int honestResults;
     int outstanding;
     long absentMs;
+    long idleSeq;
+    int tier;
 
     Device(int index, Behaviour behaviour, double speed) {
       this.index = index;
@@ -179,10 +198,16 @@ public final class FleetSimulator {
   private final SplittableRandom random;
   private final VirtualClock clock = new VirtualClock();
   /** Who asks about its work: devices computing ask every {@link #CHECK_EVERY_MS} (see heardUntil). */
-  private final Heartbeats heartbeats = new Heartbeats(Heartbeats.DEFAULT_SILENT_AFTER);
+  private final Heartbeats heartbeats;
   private final PriorityQueue<Event> events =
       new PriorityQueue<>(Comparator.comparingLong(Event::at).thenComparingLong(Event::seq));
-  private final ArrayDeque<Device> idle = new ArrayDeque<>();
+  /**
+   * Idle devices in the order a wake tries them, as the coordinator's long poll does: the tier of
+   * their measured pace ({@link Scheduler#paceTier}), then the order they went idle
+   * ({@code --wake-order arrival}: that order alone).
+   */
+  private final PriorityQueue<Device> idle;
+  private long idleSeq;
   /** Replicas being computed, by assignment id (a called-off one is dropped at the device's next check). */
   private final Map<String, Flight> inFlight = new HashMap<>();
   /** Replicas dropped by their device; their return events do nothing. */
@@ -210,6 +235,9 @@ public final class FleetSimulator {
 
   public FleetSimulator(Config config) {
     this.config = config;
+    this.heartbeats = new Heartbeats(config.silentAfter());
+    this.idle = new PriorityQueue<>(Comparator.<Device>comparingInt(d -> config.fastestFirst() ? d.tier : 0)
+        .thenComparingLong(d -> d.idleSeq));
     this.random = new SplittableRandom(config.seed());
   }
 
@@ -222,7 +250,7 @@ public final class FleetSimulator {
       System.err.println("usage: java -jar idlegrid-simulator.jar --devices N --units U [--cheaters 0.2] [--seed 1] "
           + "[--churn 0.05] [--trust-threshold 10] [--k 2] [--pmin 0.05] [--idle-audits on|off] [--known-answers N] "
           + "[--backup-after 1 (0 = off)] [--risk-budget 0.03125] [--vouch-streak 1 (0 = off)] [--call-off on|off] "
-          + "[--dir DIR] [--quiet]");
+          + "[--sweep-every 60] [--silent-after 120] [--wake-order fastest|arrival] [--dir DIR] [--quiet]");
       System.exit(2);
       return;
     }
@@ -248,6 +276,9 @@ public final class FleetSimulator {
     int vouchStreak = d.vouchStreak();
     boolean callOff = d.callOff();
     int knownAnswers = 0;
+    long sweepEveryMs = SWEEP_EVERY_MS;
+    Duration silentAfter = Heartbeats.DEFAULT_SILENT_AFTER;
+    boolean fastestFirst = true;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("--quiet")) {
@@ -278,6 +309,13 @@ public final class FleetSimulator {
             case "off" -> false;
             default -> throw new IllegalArgumentException("--call-off must be on or off, got " + v);
           };
+          case "--sweep-every" -> sweepEveryMs = Math.round(Double.parseDouble(v) * 1000);
+          case "--silent-after" -> silentAfter = Duration.ofMillis(Math.round(Double.parseDouble(v) * 1000));
+          case "--wake-order" -> fastestFirst = switch (v) {
+            case "fastest" -> true;
+            case "arrival" -> false;
+            default -> throw new IllegalArgumentException("--wake-order must be fastest or arrival, got " + v);
+          };
           case "--idle-audits" -> audits = switch (v) {
             case "on" -> true;
             case "off" -> false;
@@ -292,7 +330,8 @@ public final class FleetSimulator {
     TrustPolicy policy = new TrustPolicy(threshold, k, pMin, d.knownAnswerShare(), d.quarantineMinSample(),
         d.quarantineInvalidRate(), d.failureMinSample(), d.quarantineFailureRate(), d.networkPlacement(),
         d.trustedPeerShare(), audits, backupAfter, riskBudget, vouchStreak, callOff);
-    return new Config(devices, units, cheaters, seed, churn, dir, quiet, policy, knownAnswers);
+    return new Config(devices, units, cheaters, seed, churn, dir, quiet, policy, knownAnswers, sweepEveryMs,
+        silentAfter, fastestFirst);
   }
 
   private void log(String fmt, Object... args) {
@@ -387,7 +426,7 @@ public final class FleetSimulator {
     for (Device d : fleet) {
       schedule(random.nextLong(60_000), d, null); // first polls spread over a minute
     }
-    events.add(new Event(SWEEP_EVERY_MS, seq++, null, null));
+    events.add(new Event(config.sweepEveryMs(), seq++, null, null));
   }
 
   private double gaussian() {
@@ -434,18 +473,23 @@ public final class FleetSimulator {
     clock.set(e.at());
     if (e.device() == null) { // the periodic deadline sweep
       engine.transitioner().sweepDeadlines();
-      // some waiting devices' long polls ran out: they poll again (and may find a straggler to
-      // back up, which no wake announces); then the sweep's own signals are served
-      wake(WAKE_BATCH);
-      for (Device d : held.values()) {
-        schedule(clock.elapsed(), d, null);
+      if (e.at() % POLL_EXPIRY_MS == 0) {
+        // some waiting devices' long polls ran out: they poll again (and may find a straggler to
+        // back up, which no wake announces); then the sweep's own signals are served. (Taken in
+        // the wake's order, a simplification: in the coordinator they are those whose time ran out.)
+        wake(WAKE_BATCH);
+        for (Device d : held.values()) {
+          schedule(clock.elapsed(), d, null);
+        }
+        held.clear();
+        serveIdle();
+      } else if (workAppeared) {
+        serveIdle(); // what the sweep itself found (timeouts, silent devices, overdue units)
       }
-      held.clear();
-      serveIdle();
       if (jobFinal(store)) {
         return false;
       }
-      events.add(new Event(e.at() + SWEEP_EVERY_MS, seq++, null, null));
+      events.add(new Event(e.at() + config.sweepEveryMs(), seq++, null, null));
       return true;
     }
     if (e.drop()) {
@@ -473,8 +517,14 @@ public final class FleetSimulator {
   private void serveIdle() {
     workAppeared = false;
     int misses = 0;
+    List<Device> missed = new ArrayList<>();
     for (int n = idle.size(); n > 0 && misses < WAKE_BATCH && engine.scheduler().hasWork(); n--) {
-      misses = poll(idle.poll()) ? 0 : misses + 1;
+      Device d = idle.poll();
+      boolean got = poll(d, missed);
+      misses = got ? 0 : misses + 1;
+    }
+    for (Device d : missed) {
+      toIdle(d);
     }
   }
 
@@ -522,13 +572,24 @@ public final class FleetSimulator {
   }
 
   /** The device asks for work; true if it got some (false: it is idle again, or gone for good). */
+  private void toIdle(Device d) {
+    d.idleSeq = idleSeq++;
+    idle.add(d);
+  }
+
   private boolean poll(Device d) {
+    return poll(d, null);
+  }
+
+  private boolean poll(Device d, List<Device> missed) {
     if (d.outstanding > 0) {
       return false;
     }
     List<Scheduler.Issued> got = engine.scheduler().claimRows(d.id, 1, null);
     if (got.isEmpty()) {
-      if (engine.scheduler().waitsForVerdict(d.id)) {
+      Scheduler.Waiting waiting = engine.scheduler().waiting(d.id);
+      d.tier = waiting.tier();
+      if (waiting.forVerdict()) {
         held.put(d.id, d);
         return false;
       }
@@ -537,7 +598,11 @@ public final class FleetSimulator {
       // rather than being woken with the idle devices again and again
       if (engine.store().transaction(tx -> tx.claimant(d.id)).map(c -> c.state() == DeviceState.ACTIVE)
           .orElse(false)) {
-        idle.add(d);
+        if (missed != null) {
+          missed.add(d);
+        } else {
+          toIdle(d);
+        }
       } else {
         retired++;
       }

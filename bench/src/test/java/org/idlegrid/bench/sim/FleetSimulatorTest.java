@@ -1,6 +1,7 @@
 package org.idlegrid.bench.sim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -104,5 +105,17 @@ class FleetSimulatorTest {
     assertEquals(500, FleetSimulator.parse(new String[] {"--devices", "500", "--units", "9"}).devices());
     assertEquals(0, FleetSimulator.parse(new String[] {"--devices", "500", "--units", "9", "--vouch-streak", "0"})
         .policy().vouchStreak(), "--vouch-streak 0 turns the quorum of strangers off");
+    e = assertThrows(IllegalArgumentException.class, () -> FleetSimulator.parse(new String[] {"--sweep-every", "7"}));
+    assertTrue(e.getMessage().contains("--sweep-every"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> FleetSimulator.parse(new String[] {"--silent-after", "45"}));
+    assertTrue(e.getMessage().contains("--silent-after"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> FleetSimulator.parse(new String[] {"--wake-order", "random"}));
+    assertTrue(e.getMessage().contains("--wake-order"), e.getMessage());
+    FleetSimulator.Config c = FleetSimulator.parse(
+        new String[] {"--sweep-every", "5", "--silent-after", "75", "--wake-order", "arrival"});
+    assertEquals(5_000, c.sweepEveryMs());
+    assertEquals(75, c.silentAfter().toSeconds());
+    assertFalse(c.fastestFirst());
+    assertTrue(FleetSimulator.parse(new String[0]).fastestFirst(), "the coordinator's wake order by default");
   }
 }

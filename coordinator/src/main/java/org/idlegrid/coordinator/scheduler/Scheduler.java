@@ -111,6 +111,10 @@ public final class Scheduler {
    * lost. A device not yet measured counts as typical.
    */
   static final double BACKUP_PACE = 1.0;
+  /** Up to this pace a waiting device is in the first tier a wake serves ({@link #paceTier}). */
+  static final double FAST_PACE = 1.0;
+  /** Past this pace a waiting device is in the last tier a wake serves ({@link #paceTier}). */
+  static final double SLOW_PACE = 2.0;
   private final Store store;
   private final BlobStore blobs;
   private final Ed25519.KeyPair key;
@@ -345,10 +349,42 @@ public final class Scheduler {
    * for that verdict instead of being tried at every wake.
    */
   public boolean waitsForVerdict(String deviceId) {
+    return waiting(deviceId).forVerdict();
+  }
+
+  /**
+   * How a long poll that got nothing waits: held apart until a verdict ({@link #waitsForVerdict}),
+   * or with the others, woken in order of {@code tier} ({@link #paceTier}), lower first.
+   */
+  public record Waiting(boolean forVerdict, int tier) {}
+
+  /** {@link Waiting} for the device, in one read of its row. */
+  public Waiting waiting(String deviceId) {
     return store.transaction(tx -> {
       Rows.Claimant device = tx.claimant(deviceId).orElse(null);
-      return device != null && device.state() == DeviceState.ACTIVE && strangerRoom(tx, device) <= 0;
+      if (device == null) {
+        return new Waiting(false, paceTier(null));
+      }
+      return new Waiting(device.state() == DeviceState.ACTIVE && strangerRoom(tx, device) <= 0,
+          paceTier(device.pace()));
     });
+  }
+
+  /**
+   * The order in which a wake offers work to waiting devices: 0 for a device at least as fast as
+   * typical ({@link Rows.Claimant#pace} ≤ {@link #FAST_PACE}), 1 for one not yet measured or up to
+   * {@link #SLOW_PACE}, 2 for a slower one. While the fleet is busy nobody waits and the order
+   * does not matter; at a job's end most of the fleet waits, and every replica a wake hands out
+   * (a lost one's slot, a dispute's extra result, a backup) then goes to the fastest device idle,
+   * not to whichever went idle first. A 0.3× device holds a unit for three minutes that a typical
+   * one finishes in one, and at the end of a job each such unit is on the critical path. BOINC
+   * does the like for retries ("reliable hosts" with a short turnaround get them).
+   */
+  public static int paceTier(Double pace) {
+    if (pace == null) {
+      return 1;
+    }
+    return pace <= FAST_PACE ? 0 : pace <= SLOW_PACE ? 1 : 2;
   }
 
   /** How many more units the device may take under the stranger throttle (MAX_VALUE if it does not apply). */

@@ -264,11 +264,11 @@ public final class Trust {
 
   /**
    * An audit disagreed with a unit accepted on trust: the unit is re-opened (canonical cleared,
-   * the job back to RUNNING) with one more replica to ask for; the next decision, by quorum,
-   * grades both and convicts the loser.
+   * the job back to RUNNING) with {@code needed} replicas to ask for (at least one); the next
+   * decision, by quorum, grades both and convicts the loser.
    */
-  public void auditDisagreed(Store.Tx tx, String unitId) {
-    if (reopen(tx, unitId, 1)) {
+  public void auditDisagreed(Store.Tx tx, String unitId, int needed) {
+    if (reopen(tx, unitId, Math.max(1, needed))) {
       workAvailable.run();
     }
   }

@@ -242,10 +242,7 @@ public final class Validator {
       classOf[i] = k;
     }
     if (classes.size() > 1) {
-      // a disputed unit: one agreeing result more than the quorum, where a majority of
-      // maxReplicas can still reach it. A liar that meets an honest result then needs two
-      // accomplices to come, not one (docs/verification.md, "Disputes")
-      quorum = Math.max(quorum, Math.min(job.quorum() + 1, (job.maxReplicas() + 1) / 2));
+      quorum = disputeQuorum(quorum, job); // a disputed unit needs one agreeing result more
     }
     // what each class needs: the quorum, one more for a quorum of strangers (none of its devices
     // vouches: docs/verification.md, "A quorum of strangers"); asked only of a class that gets there
@@ -426,6 +423,15 @@ public final class Validator {
     return msPerRecord > 0 ? (long) (factor * msPerRecord * Math.max(1, unit.recordCount())) : Long.MAX_VALUE;
   }
 
+  /**
+   * The quorum of a disputed unit: one agreeing result more than {@code quorum}, where a majority
+   * of maxReplicas can still reach it. A liar that meets an honest result then needs two
+   * accomplices to come, not one (docs/verification.md, "Disputes").
+   */
+  static int disputeQuorum(int quorum, Rows.Job job) {
+    return Math.max(quorum, Math.min(job.quorum() + 1, (job.maxReplicas() + 1) / 2));
+  }
+
   /** Milliseconds per record to credit: measured from agreeing replicas, never one device's claim alone. */
   private static double cost(Store.Tx tx, Rows.Unit unit, List<Rows.Assignment> canonical) {
     int records = Math.max(1, unit.recordCount());
@@ -498,7 +504,14 @@ public final class Validator {
             assimilator.auditPassed(tx, unit.jobId());
           }
         } else {
-          trust.auditDisagreed(tx, unit.id()); // the audit stays ungraded: a vote in the decision to come
+          // the audit stays ungraded: a vote in the decision to come. That decision is a dispute,
+          // and the holder's class lacks all of a dispute's quorum but its own results: they are
+          // asked for at once, not one round of replicas at a time (docs/verification.md,
+          // "Fastest first")
+          long agreeing = returned.stream().filter(x -> x.kind() == AssignmentKind.ON_TRUST
+              && x.outcome() == AssignmentOutcome.VALID).count();
+          Rows.Job job = tx.job(unit.jobId()).orElseThrow();
+          trust.auditDisagreed(tx, unit.id(), (int) Math.max(1, disputeQuorum(job.quorum(), job) - agreeing));
         }
         continue;
       }

@@ -210,6 +210,45 @@ class JobLifecycleTest extends HttpTestBase {
   }
 
   @Test
+  void aWakeOffersWorkToTheFastestWaitingDevicesFirstNotToThoseThatWaitedLongest() throws Exception {
+    start();
+    ApiClient alice = submitter("alice");
+    uploadModel(alice, "digits-mlp.onnx", "digits-mlp");
+    FakeDevice fast = new FakeDevice(anonymous, "fast", "fay");
+    FakeDevice slow = new FakeDevice(anonymous, "slow", "sol");
+    FakeDevice fresh = new FakeDevice(anonymous, "fresh", "fred");
+    FakeDevice peer = new FakeDevice(anonymous, "peer", "pia");
+    assertStatus(201, inlineDigitsJob(alice, 2, 1, "{\"replicas\":2,\"quorum\":2}"));
+    ObjectNode x = fast.work(1, 0).get(0);
+    ObjectNode y = peer.work(1, 0).get(0);
+    clock.advance(Duration.ofSeconds(10));
+    assertStatus(200, fast.submit(x, DIGITS));
+    assertStatus(200, peer.submit(y, DIGITS)); // unit 0 decided: the model's turnaround is 10 s
+    ObjectNode f = fast.work(1, 0).get(0);
+    ObjectNode s = slow.work(1, 0).get(0);
+    clock.advance(Duration.ofSeconds(5));
+    assertStatus(200, fast.submit(f, DIGITS)); // 5 s: pace 0.5
+    clock.advance(Duration.ofSeconds(35));
+    assertStatus(200, slow.submit(s, DIGITS)); // 40 s: pace 4
+
+    // the slow device waits first, then one never measured, then the fast one
+    List<CompletableFuture<ApiClient.Answer>> polls = new ArrayList<>();
+    int n = 0;
+    for (FakeDevice d : List.of(slow, fresh, fast)) {
+      polls.add(d.api.sendAsync("POST", "api/v1/devices/" + d.id + "/work", "{\"slots\":1,\"waitMs\":20000}".getBytes()));
+      awaitWaiting(++n);
+    }
+    assertStatus(201, inlineDigitsJob(alice, 1, 1, "{\"replicas\":2,\"quorum\":2}")); // two replicas to hand out
+    ApiClient.Answer toFast = polls.get(2).get(10, TimeUnit.SECONDS);
+    ApiClient.Answer toFresh = polls.get(1).get(10, TimeUnit.SECONDS);
+    assertStatus(200, toFast);
+    assertStatus(200, toFresh);
+    assertEquals(fast.assignments(toFast).get(0).get("unitId"), fresh.assignments(toFresh).get(0).get("unitId"));
+    assertFalse(polls.get(0).isDone(), "the slow device waited longest, but both replicas went to faster ones");
+    assertEquals(1, coordinator.waitingDevices());
+  }
+
+  @Test
   void aWakeGivesUpAfterWaitersThatCannotTakeTheWorkAndTriesOthersFirstNextTime() throws Exception {
     start();
     aliceWithDigitsJob(2, 1, "{\"replicas\":2,\"quorum\":2}");

@@ -65,6 +65,35 @@ class SchedulerTest {
     assertEquals(1, f.scheduler.claim("a", 1, List.of()).size(), "a verdict came: a gets work again");
   }
 
+  /**
+   * A waiting device is woken in the tier of the pace the coordinator measured for it (never one
+   * it claims): fast, not yet measured, slow.
+   */
+  @Test
+  void aWaitingDeviceIsWokenInTheTierOfItsMeasuredPace() throws Exception {
+    for (String d : List.of("a", "b", "fast", "slow", "new")) {
+      f.device(d, d + "-owner");
+    }
+    f.job(3, 1, 2, 2, 4);
+    Assignment a = f.claim("a");
+    f.submit("b", f.claim("b"), 1);
+    f.submit("a", a, 1); // unit 0 decided: the model's time per unit is measured (3 ms)
+    Assignment fast = f.claim("fast");
+    Assignment slow = f.claim("slow");
+    f.clock.advance(java.time.Duration.ofMillis(2));
+    f.submit("fast", fast, 1); // 2 ms for a unit the fleet does in 3
+    f.clock.advance(java.time.Duration.ofMillis(10));
+    f.submit("slow", slow, 1); // 12 ms: pace 4
+
+    assertEquals(new Scheduler.Waiting(false, 0), f.scheduler.waiting("fast"));
+    assertEquals(new Scheduler.Waiting(false, 1), f.scheduler.waiting("new"), "not measured: typical");
+    assertEquals(new Scheduler.Waiting(false, 2), f.scheduler.waiting("slow"));
+    assertEquals(1, f.scheduler.waiting("nobody").tier(), "an unknown device is not held and counts as typical");
+    assertEquals(0, Scheduler.paceTier(Scheduler.FAST_PACE));
+    assertEquals(1, Scheduler.paceTier(Scheduler.SLOW_PACE));
+    assertEquals(2, Scheduler.paceTier(Scheduler.SLOW_PACE + 0.01));
+  }
+
   @Test
   void twoDevicesOfOneOwnerNeverGetReplicasOfTheSameUnit() throws Exception {
     f.device("a1", "ann");

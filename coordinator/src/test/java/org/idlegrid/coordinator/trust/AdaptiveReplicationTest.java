@@ -315,12 +315,14 @@ class AdaptiveReplicationTest {
     f.submit("c", audit, 1);
     assertEquals(UnitState.IN_PROGRESS, f.unit(alone.unitId()).state(), "the disagreement re-opens the unit");
     assertEquals(JobState.RUNNING, f.jobRow(job.id()).state());
+    assertEquals(2, f.unit(alone.unitId()).needed(),
+        "a dispute's quorum is three: both results the audit's class lacks are asked for at once");
     Assignment tieBreak = f.claim("d");
+    Assignment third = f.claim("e");
     assertEquals(alone.unitId(), tieBreak.unitId());
+    assertEquals(alone.unitId(), third.unitId(), "in parallel, not one round after the other");
     f.submit("d", tieBreak, 1);
     assertEquals(UnitState.IN_PROGRESS, f.unit(alone.unitId()).state(), "disputed: three must agree");
-    Assignment third = f.claim("e");
-    assertEquals(alone.unitId(), third.unitId());
     f.submit("e", third, 1);
     assertEquals(UnitState.VALID, f.unit(alone.unitId()).state());
     runHonest(List.of("b", "c", "d", "e")); // a's other votes were withdrawn and are recomputed

@@ -50,7 +50,7 @@ import org.idlegrid.signing.Ed25519;
  * true outputs), which the scheduler uses to vet untrusted devices.
  *
  * <p>Events: a device polls ({@link Scheduler#claimRows}); it returns its result after
- * {@code 60 s / speed}; every virtual minute ({@code --sweep-every}) the deadline sweep runs. A
+ * {@code 60 s / speed}; every 5 virtual seconds ({@code --sweep-every}) the deadline sweep runs. A
  * device that found no work waits idle until the engine signals that work appeared (a job, a lost
  * replica, a disagreement, a job waiting for closing audits); then idle devices poll, fastest
  * first ({@link Scheduler#paceTier}; {@code --wake-order arrival}: oldest first), while the
@@ -89,8 +89,8 @@ import org.idlegrid.signing.Ed25519;
 public final class FleetSimulator {
   static final long UNIT_WORK_MS = 60_000;
   static final Duration ASSIGNMENT_TIMEOUT = Duration.ofMinutes(10);
-  /** How often the deadline sweep runs by default (the coordinator's own default is 5 s: see {@code --sweep-every}). */
-  static final long SWEEP_EVERY_MS = 60_000;
+  /** How often the deadline sweep runs by default: as the coordinator's {@code sweepInterval} ({@code --sweep-every}). */
+  static final long SWEEP_EVERY_MS = 5_000;
   /** How often long polls run out: then {@link #WAKE_BATCH} waiting devices and every held one poll again. */
   static final long POLL_EXPIRY_MS = 60_000;
   static final long MEAN_ABSENCE_MS = 10 * 60_000;
@@ -250,7 +250,7 @@ public final class FleetSimulator {
       System.err.println("usage: java -jar idlegrid-simulator.jar --devices N --units U [--cheaters 0.2] [--seed 1] "
           + "[--churn 0.05] [--trust-threshold 10] [--k 2] [--pmin 0.05] [--idle-audits on|off] [--known-answers N] "
           + "[--backup-after 1 (0 = off)] [--risk-budget 0.03125] [--vouch-streak 1 (0 = off)] [--call-off on|off] "
-          + "[--sweep-every 60] [--silent-after 120] [--wake-order fastest|arrival] [--dir DIR] [--quiet]");
+          + "[--sweep-every 5] [--silent-after 120] [--wake-order fastest|arrival] [--dir DIR] [--quiet]");
       System.exit(2);
       return;
     }

@@ -571,16 +571,22 @@ public final class FleetSimulator {
     return s.isFinal();
   }
 
-  /** The device asks for work; true if it got some (false: it is idle again, or gone for good). */
+  /** The device waits idle, behind those of its tier that went idle before it. */
   private void toIdle(Device d) {
     d.idleSeq = idleSeq++;
     idle.add(d);
   }
 
+  /** The device asks for work; true if it got some (false: it is idle again, or gone for good). */
   private boolean poll(Device d) {
     return poll(d, null);
   }
 
+  /**
+   * As {@link #poll(Device)}; a device that got nothing and stays idle goes to {@code missed}
+   * (when given) rather than back to the idle queue, so that one wake tries it only once, as the
+   * coordinator's wake tries a snapshot of its waiters.
+   */
   private boolean poll(Device d, List<Device> missed) {
     if (d.outstanding > 0) {
       return false;

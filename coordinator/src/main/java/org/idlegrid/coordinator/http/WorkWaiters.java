@@ -1,5 +1,6 @@
 package org.idlegrid.coordinator.http;
 
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
@@ -65,7 +66,7 @@ final class WorkWaiters implements AutoCloseable {
   private final Scheduler scheduler;
   /** Waiting devices in the order a wake tries them: tier, then arrival ({@link Waiter#seq}). */
   private final ConcurrentSkipListSet<Waiter> waiters = new ConcurrentSkipListSet<>(
-      java.util.Comparator.<Waiter>comparingInt(w -> w.tier).thenComparingLong(w -> w.seq));
+      Comparator.<Waiter>comparingInt(w -> w.tier).thenComparingLong(w -> w.seq));
   private final AtomicLong arrivals = new AtomicLong();
   /** Waiters held back until a verdict on one of their results, by device id. */
   private final ConcurrentHashMap<String, Waiter> held = new ConcurrentHashMap<>();

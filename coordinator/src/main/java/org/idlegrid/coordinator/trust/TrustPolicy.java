@@ -26,9 +26,12 @@ package org.idlegrid.coordinator.trust;
  * @param k how fast the spot-check probability falls with the streak (default 2)
  * @param pMin the floor of the spot-check probability (default 0.05)
  * @param knownAnswerShare share of spot checks done as known-answer units when one is available (default 0.5)
- * @param quarantineMinSample graded results before the invalid rate is judged (default 4)
+ * @param quarantineMinSample the sample the invalid rate is judged over: a device is quarantined
+ *     once its invalid results reach {@code quarantineInvalidRate} × its graded results or × this
+ *     sample, the larger, so it is judged before the sample is full only where the verdict is
+ *     already certain (default 4: two invalid results, at any count up to four)
  * @param quarantineInvalidRate invalid ÷ graded at or above which a device is quarantined (default 0.5)
- * @param failureMinSample finished assignments before the error+timeout rate is judged (default 20)
+ * @param failureMinSample the same for errors and timeouts: finished assignments (default 20)
  * @param quarantineFailureRate (errored + timed out) ÷ finished at or above which a device is quarantined (default 0.8)
  * @param networkPlacement replicas of a unit never share a /24 (IPv4) or /48 (IPv6) network (default true)
  * @param trustedPeerShare when at least this share of active devices is trusted, an untrusted
@@ -225,16 +228,26 @@ public record TrustPolicy(
     return Math.max(pMin, 1.0 / (1.0 + k * (streak - trustThreshold + 1)));
   }
 
-  /** Should a device with these counts be quarantined? Returns the reason, or null. */
+  /**
+   * Should a device with these counts be quarantined? Returns the reason, or null. A rate is
+   * judged over the device's count or the minimum sample, the larger: before the sample is full,
+   * a device is quarantined only if the rest of the sample could not save it, had every one of
+   * those results been good. With the defaults, two invalid results of two or three quarantine
+   * it at once. Waiting for the fourth gave a cheater that holds three units before its first
+   * verdict one or two more results nobody could use, and cost an honest replica each
+   * (docs/verification.md, "Quarantine when the verdict is certain").
+   */
   public String quarantineReason(long valid, long invalid, long returned, long errored, long timedOut) {
     long graded = valid + invalid;
-    if (graded >= quarantineMinSample && invalid >= quarantineInvalidRate * graded) {
-      return "invalid results: " + invalid + " of " + graded + " (threshold " + quarantineInvalidRate + ")";
+    if (invalid > 0 && invalid >= quarantineInvalidRate * Math.max(graded, quarantineMinSample)) {
+      return "invalid results: " + invalid + " of " + graded + " (threshold " + quarantineInvalidRate
+          + " of at least " + quarantineMinSample + ")";
     }
     long finished = returned + errored + timedOut;
-    if (finished >= failureMinSample && errored + timedOut >= quarantineFailureRate * finished) {
-      return "errors and timeouts: " + (errored + timedOut) + " of " + finished + " assignments (threshold "
-          + quarantineFailureRate + ")";
+    long failed = errored + timedOut;
+    if (failed > 0 && failed >= quarantineFailureRate * Math.max(finished, failureMinSample)) {
+      return "errors and timeouts: " + failed + " of " + finished + " assignments (threshold "
+          + quarantineFailureRate + " of at least " + failureMinSample + ")";
     }
     return null;
   }

@@ -46,12 +46,25 @@ class TrustPolicyTest {
 
   @Test
   void quarantineNeedsAMinimumSampleAndAPassedThreshold() {
-    assertNull(p.quarantineReason(0, 3, 3, 0, 0), "3 graded results are too few to judge");
     assertNotNull(p.quarantineReason(2, 2, 4, 0, 0));
     assertNull(p.quarantineReason(3, 1, 4, 0, 0));
+    assertNull(p.quarantineReason(3, 2, 5, 0, 0), "2 of 5 is under half");
+    assertNotNull(p.quarantineReason(3, 3, 6, 0, 0));
     assertNull(p.quarantineReason(10, 0, 10, 3, 6), "9 of 19 failures is under the rate and sample");
     String reason = p.quarantineReason(0, 0, 2, 10, 10);
     assertTrue(reason.contains("errors and timeouts: 20 of 22"), reason);
+  }
+
+  @Test
+  void beforeTheSampleIsFullADeviceIsQuarantinedOnlyWhenGoodResultsCouldNoLongerSaveIt() {
+    assertNull(p.quarantineReason(0, 1, 1, 0, 0), "1 invalid of 1: three valid results next would clear it");
+    assertNull(p.quarantineReason(1, 1, 2, 0, 0), "1 of 2: under half of four whatever comes");
+    String reason = p.quarantineReason(0, 2, 2, 0, 0);
+    assertNotNull(reason, "2 of 2: at half of four even if the next two are valid");
+    assertTrue(reason.contains("invalid results: 2 of 2 (threshold 0.5 of at least 4)"), reason);
+    assertNotNull(p.quarantineReason(1, 2, 3, 0, 0));
+    assertNull(p.quarantineReason(0, 0, 4, 15, 0), "15 failures of 19 finished: five returns next would clear it");
+    assertNotNull(p.quarantineReason(0, 0, 0, 16, 0), "16 of 16: at 0.8 of twenty whatever comes");
   }
 
   @Test

@@ -82,7 +82,8 @@ import org.idlegrid.signing.Ed25519;
  * 1 / replicationFactor; docs/verification.md), devices quarantined, {@code calledOff} (replicas
  * called off because their unit was decided without them; their devices drop them at their next
  * check, every {@link #CHECK_EVERY_MS}, and return nothing). Backup replicas
- * of stragglers are on by default ({@code --backup-after 0} turns them off).
+ * of stragglers are on by default ({@code --backup-after 0} turns them off); in the job's endgame
+ * they wait a quarter as long ({@code --endgame-wait}, {@link TrustPolicy#endgameWait}).
  *
  * <pre>java -jar bench/target/idlegrid-simulator.jar --devices 1000 --units 20000 --cheaters 0.2 --seed 1</pre>
  */
@@ -250,7 +251,8 @@ public final class FleetSimulator {
       System.err.println("usage: java -jar idlegrid-simulator.jar --devices N --units U [--cheaters 0.2] [--seed 1] "
           + "[--churn 0.05] [--trust-threshold 10] [--k 2] [--pmin 0.05] [--idle-audits on|off] [--known-answers N] "
           + "[--backup-after 1 (0 = off)] [--risk-budget 0.03125] [--vouch-streak 1 (0 = off)] [--call-off on|off] "
-          + "[--sweep-every 5] [--silent-after 120] [--wake-order fastest|arrival] [--dir DIR] [--quiet]");
+          + "[--sweep-every 5] [--silent-after 120] [--wake-order fastest|arrival] [--endgame-wait 0.25 (1 = off)] "
+          + "[--dir DIR] [--quiet]");
       System.exit(2);
       return;
     }
@@ -275,6 +277,7 @@ public final class FleetSimulator {
     double riskBudget = d.riskBudget();
     int vouchStreak = d.vouchStreak();
     boolean callOff = d.callOff();
+    double endgameWait = d.endgameWait();
     int knownAnswers = 0;
     long sweepEveryMs = SWEEP_EVERY_MS;
     Duration silentAfter = Heartbeats.DEFAULT_SILENT_AFTER;
@@ -304,6 +307,7 @@ public final class FleetSimulator {
           case "--backup-after" -> backupAfter = Double.parseDouble(v);
           case "--risk-budget" -> riskBudget = Double.parseDouble(v);
           case "--vouch-streak" -> vouchStreak = Integer.parseInt(v);
+          case "--endgame-wait" -> endgameWait = Double.parseDouble(v);
           case "--call-off" -> callOff = switch (v) {
             case "on" -> true;
             case "off" -> false;
@@ -329,7 +333,7 @@ public final class FleetSimulator {
     }
     TrustPolicy policy = new TrustPolicy(threshold, k, pMin, d.knownAnswerShare(), d.quarantineMinSample(),
         d.quarantineInvalidRate(), d.failureMinSample(), d.quarantineFailureRate(), d.networkPlacement(),
-        d.trustedPeerShare(), audits, backupAfter, riskBudget, vouchStreak, callOff);
+        d.trustedPeerShare(), audits, backupAfter, riskBudget, vouchStreak, callOff, d.endgameShare(), endgameWait);
     return new Config(devices, units, cheaters, seed, churn, dir, quiet, policy, knownAnswers, sweepEveryMs,
         silentAfter, fastestFirst);
   }

@@ -117,5 +117,10 @@ class FleetSimulatorTest {
     assertEquals(75, c.silentAfter().toSeconds());
     assertFalse(c.fastestFirst());
     assertTrue(FleetSimulator.parse(new String[0]).fastestFirst(), "the coordinator's wake order by default");
+    assertEquals(0.25, FleetSimulator.parse(new String[0]).policy().endgameWait(), 1e-12);
+    assertEquals(1.0, FleetSimulator.parse(new String[] {"--endgame-wait", "1"}).policy().endgameWait(), 1e-12,
+        "--endgame-wait 1 turns the endgame off");
+    e = assertThrows(IllegalArgumentException.class, () -> FleetSimulator.parse(new String[] {"--endgame-wait", "0"}));
+    assertTrue(e.getMessage().contains("endgameWait"), e.getMessage());
   }
 }

@@ -7,6 +7,7 @@ import java.util.Map;
 import org.idlegrid.coordinator.store.JobState;
 import org.idlegrid.coordinator.store.Rows;
 import org.idlegrid.coordinator.store.Store;
+import org.idlegrid.coordinator.trust.Trust;
 import org.idlegrid.coordinator.trust.TrustPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +26,7 @@ import org.slf4j.LoggerFactory;
 public final class Assimilator {
   private static final Logger LOG = LoggerFactory.getLogger(Assimilator.class);
   private final Clock clock;
+  private final Trust trust;
   private final TrustPolicy policy;
   private final Duration maxWait;
   private final Runnable workAvailable;
@@ -35,9 +37,10 @@ public final class Assimilator {
    * @param workAvailable called when a job starts waiting for closing audits (idle devices have
    *     audits to do)
    */
-  public Assimilator(Clock clock, TrustPolicy policy, Duration maxWait, Runnable workAvailable) {
+  public Assimilator(Clock clock, Trust trust, Duration maxWait, Runnable workAvailable) {
     this.clock = clock;
-    this.policy = policy;
+    this.trust = trust;
+    this.policy = trust.policy();
     this.maxWait = maxWait;
     this.workAvailable = workAvailable;
   }
@@ -76,13 +79,33 @@ public final class Assimilator {
    * many. First writes off the audits that straggle (out longer than a backup replica would wait,
    * {@link TrustPolicy#backupAfter} × the measured time per unit, or a twelfth of the longest wait
    * before anything is measured): their holders' risk comes back, so other idle devices audit
-   * other results rather than the job waiting for an auditor that left.
+   * other results rather than the job waiting for an auditor that left or is slow.
+   *
+   * <p>In a job's endgame (which its closing audits always are) that wait is
+   * {@link TrustPolicy#endgameWait} × as long, but only while the audits out across the fleet are
+   * at most {@link TrustPolicy#endgameShare} of its active devices: then nearly all of the fleet
+   * is idle, and an audit written off too soon costs one more audit of a device that had nothing
+   * to do, while an auditor that left costs the whole job a wait. Where the fleet is small or
+   * busy with closing audits (200 devices, 8,000 units: hundreds of audits at the end), writing
+   * them off early only duplicated them, each holder's risk came back, and the job ended later
+   * (docs/verification.md, "The endgame").
    */
   public int releaseVerified(Store store) {
     Instant now = now();
     if (policy.closingAudits()) {
       double factor = policy.backupAfter() > 0 ? policy.backupAfter() : 2;
-      if (store.transaction(tx -> tx.writeOffStragglingAudits(now, factor, maxWait.toMillis() / 12)) > 0) {
+      int written = store.transaction(tx -> {
+        int out = tx.auditsOut();
+        if (out == 0) {
+          return 0;
+        }
+        long idleShare = (long) (policy.endgameShare() * trust.activeDevices(tx));
+        return tx.writeOffStragglingAudits(now, out <= idleShare
+            ? new Rows.StraggleWait(factor, maxWait.toMillis() / 12, policy.endgameShare(), idleShare,
+                policy.endgameWait())
+            : Rows.StraggleWait.noEndgame(factor, maxWait.toMillis() / 12));
+      });
+      if (written > 0) {
         workAvailable.run();
       }
     }

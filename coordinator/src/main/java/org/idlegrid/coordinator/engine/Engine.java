@@ -41,7 +41,7 @@ public record Engine(Store store, Scheduler scheduler, Transitioner transitioner
     Trust trust = new Trust(policy, random, clock, workAvailable);
     Scheduler scheduler = new Scheduler(store, blobs, key, clock, assignmentTimeout, trust);
     // a finished job waits for its closing audits at most three assignment timeouts
-    Assimilator assimilator = new Assimilator(clock, policy, assignmentTimeout.multipliedBy(3), workAvailable);
+    Assimilator assimilator = new Assimilator(clock, trust, assignmentTimeout.multipliedBy(3), workAvailable);
     Transitioner transitioner = new Transitioner(store, clock, trust, assimilator, workAvailable, heartbeats);
     Validator validator = new Validator(store, assimilator, trust, clock, workAvailable, listener);
     return new Engine(store, scheduler, transitioner, validator, trust);

@@ -73,7 +73,8 @@ import org.idlegrid.signing.Ed25519;
  *       longer than {@link TrustPolicy#backupAfter} × the model's wait per unit (its measured
  *       compute or its typical turnaround, the larger; a
  *       quarter of the assignment timeout before any is measured; for a device slower than
- *       typical, that × its pace, {@link #BACKUP_PACE}), oldest first. It takes no
+ *       typical, that × its pace, {@link #BACKUP_PACE}; in the unit's job's endgame,
+ *       {@link TrustPolicy#endgameWait} × that), oldest first. It takes no
  *       slot ({@code needed} stays 0): whichever results arrive first decide the unit, the
  *       straggler's late result is graded like any late result. Same placement rules; a unit on
  *       trust is backed up only by a device trusted on its model too (on trust too), and under
@@ -154,13 +155,28 @@ public final class Scheduler {
     TrustPolicy policy = trust.policy();
     return store.transaction(tx -> tx.hasDispatchableWork()
         || policy.closingAudits() && tx.hasClosingAudits(policy.riskBudget())
-        || policy.backupAfter() > 0 && tx.hasStragglers(Instant.ofEpochMilli(clock.millis()), policy.backupAfter(),
-            backupFallbackMs()));
+        || policy.backupAfter() > 0 && tx.hasStragglers(Instant.ofEpochMilli(clock.millis()), straggleWait(tx, 1)));
   }
 
   /** Before a model's time per unit is measured, a unit straggles after a quarter of the assignment timeout. */
   private long backupFallbackMs() {
     return timeout.toMillis() / 4;
+  }
+
+  /**
+   * When a unit straggles for a device {@code slower} times slower than typical (1 for a typical
+   * one): in a job's endgame ({@link TrustPolicy#endgameWait}), once its units left are at most
+   * the endgame share of its units and of the active fleet, sooner.
+   */
+  private Rows.StraggleWait straggleWait(Store.Tx tx, double slower) {
+    TrustPolicy policy = trust.policy();
+    double factor = policy.backupAfter() * slower;
+    long fallbackMs = (long) (backupFallbackMs() * slower);
+    if (policy.endgameWait() >= 1) {
+      return Rows.StraggleWait.noEndgame(factor, fallbackMs);
+    }
+    return new Rows.StraggleWait(factor, fallbackMs, policy.endgameShare(),
+        (long) (policy.endgameShare() * trust.activeDevices(tx)), policy.endgameWait());
   }
 
   /** Up to {@code slots} signed assignments for the device; empty if there is nothing it may take. */
@@ -294,8 +310,7 @@ public final class Scheduler {
         // nothing to do: back up the oldest straggler (speculative execution), see backupCandidate;
         // a device slower than typical only one that has straggled as long as it would take itself
         double slower = device.pace() == null ? 1 : Math.max(1, device.pace() / BACKUP_PACE);
-        Rows.Unit backup = tx.backupCandidate(placement, trusted, now, policy.backupAfter() * slower,
-            (long) (backupFallbackMs() * slower)).orElse(null);
+        Rows.Unit backup = tx.backupCandidate(placement, trusted, now, straggleWait(tx, slower)).orElse(null);
         if (backup != null && backup.acceptance() == UnitAcceptance.ON_TRUST
             && !policy.trusted(tx.modelStreak(deviceId, backup.modelId()))) {
           backup = null; // its backup completes it alone: only a device trusted on its model too

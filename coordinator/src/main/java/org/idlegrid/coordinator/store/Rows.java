@@ -173,6 +173,29 @@ public final class Rows {
   public record Placement(String deviceId, String ownerKey, String network, String platformClass,
       boolean needTrustedPeer) {}
 
+  /**
+   * How long a unit's replicas, or an audit, are out before they straggle: {@code factor} × the
+   * model's wait per unit ({@link Store.Tx#modelWait}), or {@code fallbackMs} before anything is
+   * measured; in a job's endgame {@code endgameWait} × that
+   * ({@link org.idlegrid.coordinator.trust.TrustPolicy#endgameWait}). A job is in its endgame while
+   * its units not yet valid are at most {@code endgameShare} of its units and at most
+   * {@code endgameUnits} (the same share of the active fleet: nearly every device is idle).
+   */
+  public record StraggleWait(double factor, long fallbackMs, double endgameShare, long endgameUnits,
+      double endgameWait) {
+    /** The same without an endgame. */
+    public static StraggleWait noEndgame(double factor, long fallbackMs) {
+      return new StraggleWait(factor, fallbackMs, 0, 0, 1);
+    }
+
+    /** The wait before any unit of any job straggles, given the cheapest model's wait per unit (0: none measured). */
+    public long shortest(double cheapestModelWait, boolean anyEndgame) {
+      double scale = anyEndgame ? endgameWait : 1;
+      long fallback = (long) (fallbackMs * scale);
+      return cheapestModelWait > 0 ? Math.min(fallback, (long) (factor * scale * cheapestModelWait)) : fallback;
+    }
+  }
+
   public record LedgerEntry(long seq, String deviceId, String ownerKey, String unitId, String assignmentId,
       double amount, LedgerReason reason, Instant at) {}
 

@@ -359,6 +359,13 @@ public final class SqliteStore implements Store {
    * devices' compute time and the turnaround the coordinator observed.
    */
   private static final String MODEL_WAIT = "MAX(COALESCE(mc.turnaround_ms_per_record, 0), mc.ms_per_record)";
+  /**
+   * A straggle wait's scale for job {@code j} ({@link Rows.StraggleWait}): its endgame wait
+   * while its units not yet valid are at most the endgame share of its units and at most the
+   * endgame's units, else 1. Takes three parameters: the share, the units and the wait.
+   */
+  private static final String ENDGAME_SCALE = "(CASE WHEN j.units_total - j.units_valid <= MIN(? * j.units_total, ?) "
+      + "THEN ? ELSE 1 END) ";
 
   /** How many job (and model) rows {@link #jobCache} ({@link #modelCache}) holds at most (then it starts over). */
   static final int JOB_CACHE = 1024;
@@ -838,12 +845,21 @@ public final class SqliteStore implements Store {
     }
 
     @Override
-    public int writeOffStragglingAudits(Instant now, double factor, long fallbackMs) {
+    public int auditsOut() {
+      return one("SELECT COUNT(*) FROM assignments INDEXED BY assignments_audits_out WHERE state = 'ISSUED' "
+          + "AND kind = 'AUDIT' AND written_off = 0", rs -> rs.getInt(1)).orElse(0);
+    }
+
+    @Override
+    public int writeOffStragglingAudits(Instant now, Rows.StraggleWait wait) {
       List<String> ids = query("SELECT a.id FROM assignments a INDEXED BY assignments_audits_out "
-          + "JOIN units u ON u.id = a.unit_id LEFT JOIN model_costs mc ON mc.model_id = u.model_id "
+          + "JOIN units u ON u.id = a.unit_id JOIN jobs j ON j.id = u.job_id "
+          + "LEFT JOIN model_costs mc ON mc.model_id = u.model_id "
           + "WHERE a.state = 'ISSUED' AND a.kind = 'AUDIT' AND a.written_off = 0 "
-          + "AND a.issued_at <= ? - COALESCE(? * " + MODEL_WAIT + " * MAX(1, u.record_end - u.record_start), ?)",
-          rs -> rs.getString(1), now.toEpochMilli(), factor, fallbackMs);
+          + "AND a.issued_at <= ? - " + ENDGAME_SCALE + "* COALESCE(? * " + MODEL_WAIT
+          + " * MAX(1, u.record_end - u.record_start), ?)",
+          rs -> rs.getString(1), now.toEpochMilli(), wait.endgameShare(), wait.endgameUnits(), wait.endgameWait(),
+          wait.factor(), wait.fallbackMs());
       // (read in this transaction: each is still out and not written off)
       for (String id : ids) {
         giveRiskBack(id);
@@ -1048,26 +1064,33 @@ public final class SqliteStore implements Store {
     }
 
     @Override
-    public Optional<Rows.Unit> backupCandidate(Rows.Placement p, boolean trusted, Instant now, double factor,
-        long fallbackMs) {
-      // No unit straggles before the shortest wait of any model: only units whose newest replica
-      // out was issued before that are read, oldest first (units_straggling; at most BACKUP_SCAN
-      // of them, so an idle poll costs the same however many devices are working).
-      long shortestWait = shortestWait(factor, fallbackMs);
+    public Optional<Rows.Unit> backupCandidate(Rows.Placement p, boolean trusted, Instant now, Rows.StraggleWait wait) {
+      // No unit straggles before the shortest wait of any model (shortened while a job is in its
+      // endgame): only units whose newest replica out was issued before that are read, oldest
+      // first (units_straggling; at most BACKUP_SCAN of them, so an idle poll costs the same
+      // however many devices are working).
+      long shortestWait = wait.shortest(cheapestWait(), inEndgame(wait));
       // how many units might straggle, counted up to BACKUP_FIRST + 1 on the index alone: most
       // idle polls find none and stop here, without the query's joins and probes
       int straggling = mightStraggle(now, shortestWait, BACKUP_FIRST + 1);
       if (straggling == 0) {
         return Optional.empty();
       }
-      Optional<Rows.Unit> oldest = backupAmong(BACKUP_FIRST, p, trusted, now, factor, fallbackMs, shortestWait);
+      Optional<Rows.Unit> oldest = backupAmong(BACKUP_FIRST, p, trusted, now, wait, shortestWait);
       return oldest.isPresent() || straggling <= BACKUP_FIRST ? oldest
-          : backupAmong(BACKUP_SCAN, p, trusted, now, factor, fallbackMs, shortestWait);
+          : backupAmong(BACKUP_SCAN, p, trusted, now, wait, shortestWait);
     }
 
     @Override
-    public boolean hasStragglers(Instant now, double factor, long fallbackMs) {
-      return mightStraggle(now, shortestWait(factor, fallbackMs), 1) > 0;
+    public boolean hasStragglers(Instant now, Rows.StraggleWait wait) {
+      return mightStraggle(now, wait.shortest(cheapestWait(), inEndgame(wait)), 1) > 0;
+    }
+
+    /** Is some RUNNING job in its endgame (jobs_running: a handful of rows, however many jobs ended)? */
+    private boolean inEndgame(Rows.StraggleWait wait) {
+      return wait.endgameWait() < 1 && one("SELECT 1 FROM jobs INDEXED BY jobs_running WHERE state = 'RUNNING' "
+          + "AND units_total - units_valid <= MIN(? * units_total, ?) LIMIT 1", rs -> true, wait.endgameShare(),
+          wait.endgameUnits()).isPresent();
     }
 
     @Override
@@ -1091,12 +1114,6 @@ public final class SqliteStore implements Store {
       return one("SELECT MIN(" + MODEL_WAIT + ") FROM model_costs mc", rs -> rs.getDouble(1)).orElse(0.0);
     }
 
-    /** The shortest wait before any unit straggles: that of the cheapest model measured. */
-    private long shortestWait(double factor, long fallbackMs) {
-      double cheapest = cheapestWait();
-      return cheapest > 0 ? Math.min(fallbackMs, (long) (factor * cheapest)) : fallbackMs;
-    }
-
     /** Units that may straggle (all replicas out, the newest issued {@code shortestWait} ago), up to {@code limit}. */
     private int mightStraggle(Instant now, long shortestWait, int limit) {
       return one("SELECT COUNT(*) FROM (SELECT 1 FROM units INDEXED BY units_straggling "
@@ -1105,19 +1122,23 @@ public final class SqliteStore implements Store {
     }
 
     /** The oldest straggler the device may back up, among the {@code scan} oldest. */
-    private Optional<Rows.Unit> backupAmong(int scan, Rows.Placement p, boolean trusted, Instant now, double factor,
-        long fallbackMs, long shortestWait) {
+    private Optional<Rows.Unit> backupAmong(int scan, Rows.Placement p, boolean trusted, Instant now,
+        Rows.StraggleWait wait, long shortestWait) {
       List<Object> args = new ArrayList<>();
       StringBuilder sql = new StringBuilder("SELECT " + UNIT_COLUMNS + " FROM (SELECT id FROM units "
           + "INDEXED BY units_straggling WHERE state = 'IN_PROGRESS' AND needed = 0 AND last_issued_at <= ? "
           + "ORDER BY last_issued_at LIMIT " + scan + ") s JOIN units u ON u.id = s.id "
           + "JOIN jobs j ON j.id = u.job_id LEFT JOIN model_costs mc ON mc.model_id = u.model_id "
           + "WHERE j.state = 'RUNNING' "
-          + "AND u.last_issued_at <= ? - COALESCE(? * " + MODEL_WAIT + " * MAX(1, u.record_end - u.record_start), ?) ");
+          + "AND u.last_issued_at <= ? - " + ENDGAME_SCALE + "* COALESCE(? * " + MODEL_WAIT
+          + " * MAX(1, u.record_end - u.record_start), ?) ");
       args.add(now.toEpochMilli() - shortestWait);
       args.add(now.toEpochMilli());
-      args.add(factor);
-      args.add(fallbackMs);
+      args.add(wait.endgameShare());
+      args.add(wait.endgameUnits());
+      args.add(wait.endgameWait());
+      args.add(wait.factor());
+      args.add(wait.fallbackMs());
       if (!trusted) {
         sql.append("AND u.acceptance = 'REPLICATED' ");
       }

@@ -135,12 +135,15 @@ public interface Store extends AutoCloseable {
     boolean awaitingClosingAudits(String jobId, double riskBudget);
 
     /**
-     * Writes off the audits out that straggle (issued at least {@code factor} × the model's
-     * measured time per unit before {@code now}, {@code fallbackMs} where nothing was measured):
+     * Writes off the audits out that straggle (issued at least {@code wait} before {@code now}:
+     * its factor × the model's wait per unit, less in the job's endgame):
      * each holder gets back the risk halved in advance, and no job waits for them any more.
      * Returns how many.
      */
-    int writeOffStragglingAudits(Instant now, double factor, long fallbackMs);
+    int writeOffStragglingAudits(Instant now, Rows.StraggleWait wait);
+
+    /** How many audits are out and not written off, across all jobs. */
+    int auditsOut();
 
     /**
      * Audit {@code auditId} of a result of {@code holderId} passed: the holder's risk is halved
@@ -307,9 +310,10 @@ public interface Store extends AutoCloseable {
 
     /**
      * Whether a unit may straggle (its replicas all out, the newest issued longer ago than the
-     * cheapest model's wait, as for {@link #backupCandidate}). A hint for waking waiting devices.
+     * cheapest model's wait, shortened if some job is in its endgame, as for
+     * {@link #backupCandidate}). A hint for waking waiting devices.
      */
-    boolean hasStragglers(Instant now, double factor, long fallbackMs);
+    boolean hasStragglers(Instant now, Rows.StraggleWait wait);
 
     /**
      * Gives up to {@code limit} overdue units one more replica slot ({@code needed} 0 → 1): units
@@ -323,14 +327,13 @@ public interface Store extends AutoCloseable {
     /**
      * A straggling unit for a backup replica: IN_PROGRESS with all its replicas out
      * ({@code needed = 0}), of a RUNNING job, whose outstanding replicas (known-answer checks aside)
-     * were all issued at least {@code factor} × the model's wait per unit ({@link #modelWait}) before
-     * {@code now} ({@code fallbackMs} where nothing was measured yet). Same placement rules as
+     * were all issued at least {@code wait} before {@code now} ({@link Rows.StraggleWait}: its
+     * factor × the model's wait per unit, {@link #modelWait}; less in the job's endgame). Same placement rules as
      * {@link #dispatchCandidates}, except that with {@code needTrustedPeer} the unit must hold a
      * live result of a trusted device (a straggling trusted holder is no cross-check); a unit
      * accepted on trust only when {@code trusted}. The unit whose oldest replica is oldest first.
      */
-    Optional<Rows.Unit> backupCandidate(Rows.Placement placement, boolean trusted, Instant now, double factor,
-        long fallbackMs);
+    Optional<Rows.Unit> backupCandidate(Rows.Placement placement, boolean trusted, Instant now, Rows.StraggleWait wait);
 
     // --- known answers supplied by the submitter (V3)
     /**

@@ -63,6 +63,12 @@ public final class Trust {
 
   // ------------------------------------------------------------------ scheduling decisions
 
+  /** How many devices are ACTIVE (recounted at most every 10 s of clock time). */
+  public synchronized int activeDevices(Store.Tx tx) {
+    count(tx);
+    return activeDevices;
+  }
+
   /** Is the rule "an untrusted device's result is cross-checked by a trusted one" in force? */
   public synchronized boolean peerRuleActive(Store.Tx tx) {
     if (policy.trustedPeerShare() <= 0) {

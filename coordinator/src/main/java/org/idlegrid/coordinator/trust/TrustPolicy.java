@@ -55,6 +55,13 @@ package org.idlegrid.coordinator.trust;
  *     devices × 2 units each), but those late results are checks that convict cheaters and spare
  *     votes for units re-opened by a conviction: with it on, that run accepted 1–2 wrong units in
  *     each of three runs, against 0 without (default false; docs/verification.md)
+ * @param endgameShare a job is in its endgame once at most this share of its units is not yet
+ *     valid (its closing audits included: then none is) (default 0.01)
+ * @param endgameWait in a job's endgame, a backup waits this share of its usual wait, and so
+ *     does the write-off of a straggling audit while the audits out are at most
+ *     {@code endgameShare} of the active devices (default 0.25; 1 turns the endgame off). By then
+ *     most of the fleet is idle, each unit left is on the critical path, and the spare capacity
+ *     would otherwise go unused (docs/verification.md, "The endgame")
  */
 public record TrustPolicy(
     int trustThreshold,
@@ -71,7 +78,9 @@ public record TrustPolicy(
     double backupAfter,
     double riskBudget,
     int vouchStreak,
-    boolean callOff) {
+    boolean callOff,
+    double endgameShare,
+    double endgameWait) {
 
   /** The default risk budget: 1/32 (docs/verification.md, "Risk and closing audits"). */
   public static final double DEFAULT_RISK_BUDGET = 1.0 / 32;
@@ -85,6 +94,22 @@ public record TrustPolicy(
    * (and its owners are few enough for an admin to know).
    */
   public static final int STRANGER_RULE_MIN_FLEET = 12;
+
+  /** The default endgame: the last 1% of a job's units. */
+  public static final double DEFAULT_ENDGAME_SHARE = 0.01;
+
+  /** The default wait in the endgame: a quarter of the usual. */
+  public static final double DEFAULT_ENDGAME_WAIT = 0.25;
+
+  /** Without an endgame given: {@link #DEFAULT_ENDGAME_SHARE}, {@link #DEFAULT_ENDGAME_WAIT}. */
+  public TrustPolicy(int trustThreshold, double k, double pMin, double knownAnswerShare, int quarantineMinSample,
+      double quarantineInvalidRate, int failureMinSample, double quarantineFailureRate, boolean networkPlacement,
+      double trustedPeerShare, boolean idleAudits, double backupAfter, double riskBudget, int vouchStreak,
+      boolean callOff) {
+    this(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate, failureMinSample,
+        quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, riskBudget, vouchStreak,
+        callOff, DEFAULT_ENDGAME_SHARE, DEFAULT_ENDGAME_WAIT);
+  }
 
   /** Without call-offs given: off. */
   public TrustPolicy(int trustThreshold, double k, double pMin, double knownAnswerShare, int quarantineMinSample,
@@ -145,6 +170,9 @@ public record TrustPolicy(
     require(riskBudget >= 0 && Double.isFinite(riskBudget),
         "riskBudget must be 0 (off) or a positive number of results, got " + riskBudget);
     require(vouchStreak >= 0, "vouchStreak must be 0 (off) or a number of verified results, got " + vouchStreak);
+    require(endgameShare >= 0 && endgameShare <= 1, "endgameShare must be in [0, 1], got " + endgameShare);
+    require(endgameWait > 0 && endgameWait <= 1,
+        "endgameWait must be in (0, 1] (a share of the usual wait; 1 is off), got " + endgameWait);
   }
 
   public static TrustPolicy defaults() {
@@ -155,55 +183,61 @@ public record TrustPolicy(
   public TrustPolicy withTrustThreshold(int n) {
     return new TrustPolicy(n, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate, failureMinSample,
         quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, riskBudget, vouchStreak,
-        callOff);
+        callOff, endgameShare, endgameWait);
   }
 
   public TrustPolicy withNetworkPlacement(boolean on) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
         failureMinSample, quarantineFailureRate, on, trustedPeerShare, idleAudits, backupAfter, riskBudget,
-        vouchStreak, callOff);
+        vouchStreak, callOff, endgameShare, endgameWait);
   }
 
   public TrustPolicy withKnownAnswerShare(double share) {
     return new TrustPolicy(trustThreshold, k, pMin, share, quarantineMinSample, quarantineInvalidRate, failureMinSample,
         quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, riskBudget, vouchStreak,
-        callOff);
+        callOff, endgameShare, endgameWait);
   }
 
   public TrustPolicy withTrustedPeerShare(double share) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
         failureMinSample, quarantineFailureRate, networkPlacement, share, idleAudits, backupAfter, riskBudget,
-        vouchStreak, callOff);
+        vouchStreak, callOff, endgameShare, endgameWait);
   }
 
   public TrustPolicy withIdleAudits(boolean on) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
         failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, on, backupAfter, riskBudget,
-        vouchStreak, callOff);
+        vouchStreak, callOff, endgameShare, endgameWait);
   }
 
   public TrustPolicy withBackupAfter(double factor) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
         failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, factor, riskBudget,
-        vouchStreak, callOff);
+        vouchStreak, callOff, endgameShare, endgameWait);
   }
 
   public TrustPolicy withRiskBudget(double budget) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
         failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter, budget,
-        vouchStreak, callOff);
+        vouchStreak, callOff, endgameShare, endgameWait);
   }
 
   public TrustPolicy withVouchStreak(int streak) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
         failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter,
-        riskBudget, streak, callOff);
+        riskBudget, streak, callOff, endgameShare, endgameWait);
   }
 
   public TrustPolicy withCallOff(boolean on) {
     return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
         failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter,
-        riskBudget, vouchStreak, on);
+        riskBudget, vouchStreak, on, endgameShare, endgameWait);
+  }
+
+  public TrustPolicy withEndgame(double share, double wait) {
+    return new TrustPolicy(trustThreshold, k, pMin, knownAnswerShare, quarantineMinSample, quarantineInvalidRate,
+        failureMinSample, quarantineFailureRate, networkPlacement, trustedPeerShare, idleAudits, backupAfter,
+        riskBudget, vouchStreak, callOff, share, wait);
   }
 
   /** Does a device with this streak vouch for a quorum it is part of? */

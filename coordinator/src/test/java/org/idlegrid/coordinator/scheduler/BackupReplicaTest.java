@@ -221,6 +221,66 @@ class BackupReplicaTest {
   }
 
   @Test
+  void inAJobsEndgameAStragglerIsBackedUpAfterAQuarterOfTheUsualWait() throws Exception {
+    // the endgame is the last half of the job's units here (1% by default), so that one of two will do
+    start(TrustPolicy.defaults().withEndgame(0.5, 0.25));
+    f.device("d", "d-owner");
+    f.job(2, 1, 2, 2, 4);
+    Assignment a = f.claim("a");
+    Assignment b = f.claim("b");
+    f.clock.advance(Duration.ofMillis(50)); // a typical turnaround of 50 ms: a backup waits 50 ms
+    f.submit("a", a, 1);
+    f.submit("b", b, 1); // one unit of two left: the job is in its endgame
+    f.claim("c");
+    f.claim("d");
+    f.clock.advance(Duration.ofMillis(11));
+    assertTrue(f.scheduler.claim("a", 1, List.of()).isEmpty(), "11 ms: under a quarter of the wait");
+    assertFalse(f.scheduler.hasWork(), "nothing to wake a waiting device for yet");
+    f.clock.advance(Duration.ofMillis(1));
+    assertTrue(f.scheduler.claim("a", 1, List.of()).isEmpty(), "12 ms: still under 12.5");
+    f.clock.advance(Duration.ofMillis(1));
+    assertTrue(f.scheduler.hasWork(), "13 ms: the endgame's straggler");
+    assertEquals(AssignmentKind.REPLICA, f.assignment(f.claim("a").assignmentId()).kind(), "backed up");
+  }
+
+  @Test
+  void outsideTheEndgameAStragglerWaitsTheWholeWait() throws Exception {
+    start(TrustPolicy.defaults().withEndgame(0.4, 0.25)); // one unit of two left is not the last 40%
+    f.device("d", "d-owner");
+    f.job(2, 1, 2, 2, 4);
+    Assignment a = f.claim("a");
+    Assignment b = f.claim("b");
+    f.clock.advance(Duration.ofMillis(50));
+    f.submit("a", a, 1);
+    f.submit("b", b, 1);
+    f.claim("c");
+    f.claim("d");
+    f.clock.advance(Duration.ofMillis(49));
+    assertTrue(f.scheduler.claim("a", 1, List.of()).isEmpty(), "49 ms: not yet");
+    f.clock.advance(Duration.ofMillis(1));
+    assertEquals(AssignmentKind.REPLICA, f.assignment(f.claim("a").assignmentId()).kind(), "50 ms: backed up");
+  }
+
+  @Test
+  void aJobsLastUnitsAreNotItsEndgameWhileTheyOutnumberTheIdleShareOfTheFleet() throws Exception {
+    start(TrustPolicy.defaults().withEndgame(0.5, 0.25)); // half of the job, half of the fleet
+    f.device("d", "d-owner");
+    f.job(8, 1, 1, 1, 3); // eight units of one replica each
+    for (int i = 0; i < 5; i++) {
+      f.submit("a", f.claim("a"), 1);
+    }
+    // three units left: within half of the job's eight, but more than half of the four devices
+    String first = f.claim("a").unitId();
+    Assignment b = f.claim("b");
+    f.claim("c");
+    f.clock.advance(FALLBACK.dividedBy(4).plusMillis(1));
+    assertTrue(f.scheduler.claim("d", 1, List.of()).isEmpty(), "not the endgame: nothing straggles yet");
+    f.submit("b", b, 1); // two left: as many as half the fleet, the endgame
+    Assignment backup = f.claim("d");
+    assertEquals(first, backup.unitId(), "the oldest straggler, backed up after a quarter of the wait");
+  }
+
+  @Test
   void backupsOffLeavesTheStragglerAloneUntilItsDeadline() throws Exception {
     start(TrustPolicy.defaults().withBackupAfter(0));
     f.job(1, 1, 1, 1, 3);

@@ -68,6 +68,22 @@ class TrustPolicyTest {
   }
 
   @Test
+  void theEndgameIsTheLastPercentOfAJobAndWaitsAQuarterAsLong() {
+    assertEquals(0.01, p.endgameShare(), 1e-12);
+    assertEquals(0.25, p.endgameWait(), 1e-12);
+    TrustPolicy off = p.withEndgame(0.01, 1);
+    assertEquals(1.0, off.endgameWait(), 1e-12);
+    TrustPolicy both = p.withEndgame(0.5, 0.5).withBackupAfter(2).withRiskBudget(0.1);
+    assertEquals(0.5, both.endgameShare(), 1e-12, "a with-method keeps the endgame");
+    assertEquals(0.5, both.endgameWait(), 1e-12);
+    assertEquals(2.0, both.backupAfter(), 1e-12);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> p.withEndgame(0.01, 0));
+    assertTrue(e.getMessage().contains("endgameWait must be in (0, 1]"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> p.withEndgame(1.5, 0.25));
+    assertTrue(e.getMessage().contains("endgameShare must be in [0, 1]"), e.getMessage());
+  }
+
+  @Test
   void badNumbersAreRefusedNamingTheField() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new TrustPolicy(0, 0.5, 0.05, 0.5, 4, 0.5, 20, 0.8, true, 0.2));

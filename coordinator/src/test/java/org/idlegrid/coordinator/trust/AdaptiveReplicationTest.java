@@ -474,45 +474,44 @@ class AdaptiveReplicationTest {
     assertEquals(0.5, risk("a"), 1e-12, "a late result of an audit already decided changes nothing");
   }
 
-  /** Five devices, a risk budget of 1/2, trust after 2, and the endgame as given. */
-  private void startWithEndgame(double share) throws IOException {
+  /**
+   * Five devices, a risk budget of 1/2, trust after 2, the endgame as given; a job whose last
+   * unit a took on trust, so that the job waits for its closing audit, which c holds. The model
+   * is measured at 3 ms per unit: an audit straggles after 6 ms, in the endgame after 1.5 ms.
+   */
+  private void closingAuditOutWithEndgame(double share) throws IOException {
     TrustPolicy policy = new TrustPolicy(2, 1e9, 1e-9, 0, 4, 0.5, 20, 0.8, true, 0, true, 2.0, 0.5)
         .withEndgame(share, 0.25);
     f = new EngineFixture(dir, policy, 7);
     for (String d : List.of("a", "b", "c", "d", "e")) {
       f.device(d, d + "-owner");
     }
+    f.job(3, 1, 2, 2, 5);
+    earnTrust("a", "b", 2);
+    f.submit("a", f.claim("a"), 1);
+    assertEquals(AssignmentKind.AUDIT, kind(f.claim("c")));
+  }
+
+  /** The clock moves by {@code ms} and the sweep runs; returns a's risk after it. */
+  private double riskAfterSweepIn(long ms) {
+    f.clock.advance(Duration.ofMillis(ms));
+    f.transitioner.sweepDeadlines();
+    return risk("a");
   }
 
   @Test
   void aClosingAuditIsWrittenOffAfterAQuarterOfTheUsualWaitWhileTheFleetIsIdle() throws Exception {
-    startWithEndgame(0.2); // one audit out of five devices is within a fifth of the fleet
-    f.job(3, 1, 2, 2, 5);
-    earnTrust("a", "b", 2); // measures the model: 3 ms per unit, so an audit straggles after 6 ms
-    f.submit("a", f.claim("a"), 1); // the last unit, on trust: the job waits for its closing audit
-    assertEquals(AssignmentKind.AUDIT, kind(f.claim("c")));
-    f.clock.advance(Duration.ofMillis(1));
-    f.transitioner.sweepDeadlines();
-    assertEquals(0.5, risk("a"), 1e-12, "1 ms: still out");
-    f.clock.advance(Duration.ofMillis(1));
-    f.transitioner.sweepDeadlines();
-    assertEquals(1.0, risk("a"), 1e-12, "2 ms, over a quarter of 6: written off, the risk comes back");
+    closingAuditOutWithEndgame(0.2); // one audit out of five devices is within a fifth of the fleet
+    assertEquals(0.5, riskAfterSweepIn(1), 1e-12, "1 ms: still out");
+    assertEquals(1.0, riskAfterSweepIn(1), 1e-12, "2 ms, over a quarter of 6: written off, the risk comes back");
     assertEquals(AssignmentKind.AUDIT, kind(f.claim("d")), "and another device audits the result");
   }
 
   @Test
   void aClosingAuditWaitsTheUsualWaitWhileMoreAuditsAreOutThanTheIdleShareOfTheFleet() throws Exception {
-    startWithEndgame(0.1); // one audit out is more than a tenth of five devices: the fleet is busy
-    f.job(3, 1, 2, 2, 5);
-    earnTrust("a", "b", 2);
-    f.submit("a", f.claim("a"), 1);
-    assertEquals(AssignmentKind.AUDIT, kind(f.claim("c")));
-    f.clock.advance(Duration.ofMillis(5));
-    f.transitioner.sweepDeadlines();
-    assertEquals(0.5, risk("a"), 1e-12, "5 ms: still out, though the job is in its endgame");
-    f.clock.advance(Duration.ofMillis(1));
-    f.transitioner.sweepDeadlines();
-    assertEquals(1.0, risk("a"), 1e-12, "6 ms: written off");
+    closingAuditOutWithEndgame(0.1); // one audit out is more than a tenth of five devices: the fleet is busy
+    assertEquals(0.5, riskAfterSweepIn(5), 1e-12, "5 ms: still out, though the job is in its endgame");
+    assertEquals(1.0, riskAfterSweepIn(1), 1e-12, "6 ms: written off");
   }
 
   @Test

@@ -55,8 +55,9 @@ package org.idlegrid.coordinator.trust;
  *     devices × 2 units each), but those late results are checks that convict cheaters and spare
  *     votes for units re-opened by a conviction: with it on, that run accepted 1–2 wrong units in
  *     each of three runs, against 0 without (default false; docs/verification.md)
- * @param endgameShare a job is in its endgame once at most this share of its units is not yet
- *     valid (its closing audits included: then none is) (default 0.01)
+ * @param endgameShare a job is in its endgame once its units not yet valid are at most this
+ *     share of its units and at most this share of the active devices, so that nearly every
+ *     device is idle (its closing audits included: then none is) (default 0.01)
  * @param endgameWait in a job's endgame, a backup waits this share of its usual wait, and so
  *     does the write-off of a straggling audit while the audits out are at most
  *     {@code endgameShare} of the active devices (default 0.25; 1 turns the endgame off). By then
@@ -95,7 +96,7 @@ public record TrustPolicy(
    */
   public static final int STRANGER_RULE_MIN_FLEET = 12;
 
-  /** The default endgame: the last 1% of a job's units. */
+  /** The default endgame: the last 1% of a job's units, and no more units than 1% of the fleet. */
   public static final double DEFAULT_ENDGAME_SHARE = 0.01;
 
   /** The default wait in the endgame: a quarter of the usual. */

@@ -83,27 +83,27 @@ public final class Assimilator {
    *
    * <p>In a job's endgame (which its closing audits always are) that wait is
    * {@link TrustPolicy#endgameWait} × as long, but only while the audits out across the fleet are
-   * at most {@link TrustPolicy#endgameShare} of its active devices: then nearly all of the fleet
-   * is idle, and an audit written off too soon costs one more audit of a device that had nothing
-   * to do, while an auditor that left costs the whole job a wait. Where the fleet is small or
-   * busy with closing audits (200 devices, 8,000 units: hundreds of audits at the end), writing
-   * them off early only duplicated them, each holder's risk came back, and the job ended later
-   * (docs/verification.md, "The endgame").
+   * at most {@link Trust#endgameUnits} ({@link TrustPolicy#endgameShare} of its active devices):
+   * then nearly all of the fleet is idle, and an audit written off too soon costs one more audit
+   * of a device that had nothing to do, while an auditor that left costs the whole job a wait.
+   * Where the fleet is small or busy with closing audits (200 devices, 8,000 units: hundreds of
+   * audits at the end), writing them off early only duplicated them, each holder's risk came
+   * back, and the job ended later (docs/verification.md, "The endgame").
    */
   public int releaseVerified(Store store) {
     Instant now = now();
     if (policy.closingAudits()) {
       double factor = policy.backupAfter() > 0 ? policy.backupAfter() : 2;
+      long fallbackMs = maxWait.toMillis() / 12;
       int written = store.transaction(tx -> {
         int out = tx.auditsOut();
         if (out == 0) {
           return 0;
         }
-        long idleShare = (long) (policy.endgameShare() * trust.activeDevices(tx));
-        return tx.writeOffStragglingAudits(now, out <= idleShare
-            ? new Rows.StraggleWait(factor, maxWait.toMillis() / 12, policy.endgameShare(), idleShare,
-                policy.endgameWait())
-            : Rows.StraggleWait.noEndgame(factor, maxWait.toMillis() / 12));
+        long endgameUnits = trust.endgameUnits(tx);
+        return tx.writeOffStragglingAudits(now, out <= endgameUnits
+            ? new Rows.StraggleWait(factor, fallbackMs, policy.endgameShare(), endgameUnits, policy.endgameWait())
+            : Rows.StraggleWait.noEndgame(factor, fallbackMs));
       });
       if (written > 0) {
         workAvailable.run();

@@ -175,8 +175,8 @@ public final class Scheduler {
     if (policy.endgameWait() >= 1) {
       return Rows.StraggleWait.noEndgame(factor, fallbackMs);
     }
-    return new Rows.StraggleWait(factor, fallbackMs, policy.endgameShare(),
-        (long) (policy.endgameShare() * trust.activeDevices(tx)), policy.endgameWait());
+    return new Rows.StraggleWait(factor, fallbackMs, policy.endgameShare(), trust.endgameUnits(tx),
+        policy.endgameWait());
   }
 
   /** Up to {@code slots} signed assignments for the device; empty if there is nothing it may take. */

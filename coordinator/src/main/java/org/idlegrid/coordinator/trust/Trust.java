@@ -63,10 +63,14 @@ public final class Trust {
 
   // ------------------------------------------------------------------ scheduling decisions
 
-  /** How many devices are ACTIVE (recounted at most every 10 s of clock time). */
-  public synchronized int activeDevices(Store.Tx tx) {
+  /**
+   * The most units (or audits) left for a job to be in its endgame as far as the fleet goes:
+   * {@link TrustPolicy#endgameShare} of the ACTIVE devices (recounted at most every 10 s of
+   * clock time), so that nearly every device is idle.
+   */
+  public synchronized long endgameUnits(Store.Tx tx) {
     count(tx);
-    return activeDevices;
+    return (long) (policy.endgameShare() * activeDevices);
   }
 
   /** Is the rule "an untrusted device's result is cross-checked by a trusted one" in force? */

@@ -202,18 +202,27 @@ class BackupReplicaTest {
     assertEquals(AssignmentKind.REPLICA, f.assignment(late.assignmentId()).kind());
   }
 
-  @Test
-  void aBackupWaitsForTheModelsTypicalTurnaroundNotItsComputeTimeAlone() throws Exception {
-    start(TrustPolicy.defaults());
+  /**
+   * Four devices and a job of two units of two replicas: a and b decide the first in 50 ms (each
+   * reports 3 ms of compute; the coordinator saw 50 ms, so a backup waits 50 ms), and c and d
+   * hold the second, the last one left.
+   */
+  private void lastUnitOutAfterATurnaroundOf50Ms(TrustPolicy policy) throws Exception {
+    start(policy);
     f.device("d", "d-owner");
     f.job(2, 1, 2, 2, 4);
     Assignment a = f.claim("a");
     Assignment b = f.claim("b");
-    f.clock.advance(Duration.ofMillis(50)); // each reports 3 ms of compute; the coordinator saw 50 ms
+    f.clock.advance(Duration.ofMillis(50));
     f.submit("a", a, 1);
     f.submit("b", b, 1);
     f.claim("c");
     f.claim("d");
+  }
+
+  @Test
+  void aBackupWaitsForTheModelsTypicalTurnaroundNotItsComputeTimeAlone() throws Exception {
+    lastUnitOutAfterATurnaroundOf50Ms(TrustPolicy.defaults());
     f.clock.advance(Duration.ofMillis(40)); // 13 compute times, but less than a typical turnaround
     assertTrue(f.scheduler.claim("a", 1, List.of()).isEmpty(), "not a straggler yet");
     f.clock.advance(Duration.ofMillis(10));
@@ -222,17 +231,8 @@ class BackupReplicaTest {
 
   @Test
   void inAJobsEndgameAStragglerIsBackedUpAfterAQuarterOfTheUsualWait() throws Exception {
-    // the endgame is the last half of the job's units here (1% by default), so that one of two will do
-    start(TrustPolicy.defaults().withEndgame(0.5, 0.25));
-    f.device("d", "d-owner");
-    f.job(2, 1, 2, 2, 4);
-    Assignment a = f.claim("a");
-    Assignment b = f.claim("b");
-    f.clock.advance(Duration.ofMillis(50)); // a typical turnaround of 50 ms: a backup waits 50 ms
-    f.submit("a", a, 1);
-    f.submit("b", b, 1); // one unit of two left: the job is in its endgame
-    f.claim("c");
-    f.claim("d");
+    // the endgame is the last half of the job's units here (1% by default): one unit of two left is in it
+    lastUnitOutAfterATurnaroundOf50Ms(TrustPolicy.defaults().withEndgame(0.5, 0.25));
     f.clock.advance(Duration.ofMillis(11));
     assertTrue(f.scheduler.claim("a", 1, List.of()).isEmpty(), "11 ms: under a quarter of the wait");
     assertFalse(f.scheduler.hasWork(), "nothing to wake a waiting device for yet");
@@ -245,16 +245,8 @@ class BackupReplicaTest {
 
   @Test
   void outsideTheEndgameAStragglerWaitsTheWholeWait() throws Exception {
-    start(TrustPolicy.defaults().withEndgame(0.4, 0.25)); // one unit of two left is not the last 40%
-    f.device("d", "d-owner");
-    f.job(2, 1, 2, 2, 4);
-    Assignment a = f.claim("a");
-    Assignment b = f.claim("b");
-    f.clock.advance(Duration.ofMillis(50));
-    f.submit("a", a, 1);
-    f.submit("b", b, 1);
-    f.claim("c");
-    f.claim("d");
+    // one unit of two left is not the last 40%
+    lastUnitOutAfterATurnaroundOf50Ms(TrustPolicy.defaults().withEndgame(0.4, 0.25));
     f.clock.advance(Duration.ofMillis(49));
     assertTrue(f.scheduler.claim("a", 1, List.of()).isEmpty(), "49 ms: not yet");
     f.clock.advance(Duration.ofMillis(1));
